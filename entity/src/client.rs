@@ -1,0 +1,35 @@
+//! A registered OAuth 2.0 / OpenID Connect client (relying party).
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "client")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub client_id: String,
+    pub name: String,
+    /// Keyed digest (HMAC-SHA-256) of the secret; never the secret itself.
+    pub secret_digest: Option<String>,
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `none`.
+    pub token_endpoint_auth_method: String,
+    /// JSON array of exact redirect URIs.
+    pub redirect_uris: String,
+    /// JSON array of exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: String,
+    /// Space-separated grant types.
+    pub grant_types: String,
+    /// Space-separated scopes the client may request.
+    pub allowed_scopes: String,
+    pub first_party: bool,
+    pub id_token_signed_response_alg: String,
+    /// JSON Web Key Set for `private_key_jwt`.
+    pub jwks: Option<String>,
+    /// `active` or `suspended`.
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

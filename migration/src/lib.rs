@@ -1,0 +1,28 @@
+//! Database schema of Gapura, one migration per file. Applied by `gapura migrate`
+//! and automatically at `gapura serve`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_opd;
+mod m20261123_000002_create_user_account;
+mod m20261123_000003_create_client;
+mod m20261123_000004_create_signing_key;
+mod m20261123_000005_create_grant_and_refresh_token;
+mod m20261123_000006_create_consent;
+mod m20261123_000007_create_audit_event;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_opd::Migration),
+            Box::new(m20261123_000002_create_user_account::Migration),
+            Box::new(m20261123_000003_create_client::Migration),
+            Box::new(m20261123_000004_create_signing_key::Migration),
+            Box::new(m20261123_000005_create_grant_and_refresh_token::Migration),
+            Box::new(m20261123_000006_create_consent::Migration),
+            Box::new(m20261123_000007_create_audit_event::Migration),
+        ]
+    }
+}

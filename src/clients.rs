@@ -1,0 +1,222 @@
+//! Registered clients: registration (secret generated with 256 bits of entropy,
+//! shown once, stored as a keyed digest), lookup, and policy checks.
+
+use crate::clock::Clock;
+use crate::crypto::{MasterKeys, random_token};
+use crate::domain::scope::{DEFAULT_CLIENT_SCOPES, KNOWN_SCOPES, Scopes};
+use crate::domain::RedirectUri;
+use crate::jose::{Alg, JwkSet};
+use entity::client;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+impl AuthMethod {
+    pub const SUPPORTED: [&'static str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
+            "client_secret_post" => Some(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
+            "none" => Some(AuthMethod::None),
+            _ => None,
+        }
+    }
+}
+
+pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+
+/// A client as the protocol code sees it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub auth_method: AuthMethod,
+    pub secret_digest: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub allowed_scopes: Scopes,
+    pub first_party: bool,
+    pub alg: Alg,
+    pub jwks: Option<JwkSet>,
+    pub active: bool,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    fn from_row(row: client::Model) -> Result<Self, DbErr> {
+        let bad = |what: &str| DbErr::Custom(format!("client {}: bad {what}", row.client_id));
+        Ok(Self {
+            auth_method: AuthMethod::parse(&row.token_endpoint_auth_method).ok_or_else(|| bad("auth method"))?,
+            redirect_uris: serde_json::from_str(&row.redirect_uris).map_err(|_| bad("redirect_uris"))?,
+            post_logout_redirect_uris: serde_json::from_str(&row.post_logout_redirect_uris)
+                .map_err(|_| bad("post_logout_redirect_uris"))?,
+            grant_types: row.grant_types.split_whitespace().map(str::to_owned).collect(),
+            allowed_scopes: Scopes::parse(&row.allowed_scopes).map_err(|_| bad("scopes"))?,
+            alg: Alg::parse(&row.id_token_signed_response_alg).ok_or_else(|| bad("alg"))?,
+            jwks: match &row.jwks {
+                Some(j) => Some(serde_json::from_str(j).map_err(|_| bad("jwks"))?),
+                None => None,
+            },
+            active: row.status == "active",
+            id: row.client_id,
+            name: row.name,
+            secret_digest: row.secret_digest,
+            first_party: row.first_party,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `None`: `none` for public clients, else `client_secret_basic`.
+    pub auth_method: Option<AuthMethod>,
+    pub public: bool,
+    /// Empty: `authorization_code refresh_token`.
+    pub grant_types: Vec<String>,
+    /// `None`: the default set.
+    pub scopes: Option<String>,
+    pub first_party: bool,
+    pub alg: Option<Alg>,
+    pub jwks: Option<String>,
+    /// Fixed identifier (demo data); normally generated.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+fn invalid(msg: impl Into<String>) -> ClientError {
+    ClientError::Invalid(msg.into())
+}
+
+/// Registers a client; returns it and, for confidential secret-based clients, the secret
+/// (the only time it exists in clear).
+pub async fn register(
+    db: &DatabaseConnection,
+    master: &MasterKeys,
+    clock: &dyn Clock,
+    new: NewClient,
+) -> Result<(Client, Option<String>), ClientError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(invalid("name must be 1 to 200 characters"));
+    }
+    let method = new.auth_method.unwrap_or(if new.public { AuthMethod::None } else { AuthMethod::ClientSecretBasic });
+    if new.public != (method == AuthMethod::None) {
+        return Err(invalid("public clients use auth method `none`; confidential clients must not"));
+    }
+    let grants: Vec<String> = if new.grant_types.is_empty() {
+        vec!["authorization_code".into(), "refresh_token".into()]
+    } else {
+        new.grant_types.clone()
+    };
+    for g in &grants {
+        if !GRANT_TYPES.contains(&g.as_str()) {
+            return Err(invalid(format!("unknown grant type `{g}`")));
+        }
+    }
+    if new.public && grants.iter().any(|g| g == "client_credentials") {
+        return Err(invalid("a public client cannot use client_credentials"));
+    }
+    let mut redirect_uris = Vec::new();
+    for uri in &new.redirect_uris {
+        redirect_uris.push(RedirectUri::parse(uri).map_err(|e| invalid(e.to_string()))?.as_str().to_owned());
+    }
+    if grants.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
+        return Err(invalid("authorization_code needs at least one redirect URI"));
+    }
+    let mut post_logout = Vec::new();
+    for uri in &new.post_logout_redirect_uris {
+        post_logout.push(RedirectUri::parse(uri).map_err(|e| invalid(e.to_string()))?.as_str().to_owned());
+    }
+    let scopes = Scopes::parse(new.scopes.as_deref().unwrap_or(DEFAULT_CLIENT_SCOPES)).map_err(|e| invalid(e.to_string()))?;
+    if let Some(unknown) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(s)) {
+        return Err(invalid(format!("unknown scope `{unknown}`")));
+    }
+    let jwks = match (&new.jwks, method) {
+        (Some(text), _) => {
+            let set: JwkSet = serde_json::from_str(text).map_err(|e| invalid(format!("jwks is not a JWK Set: {e}")))?;
+            if set.keys.is_empty() {
+                return Err(invalid("jwks has no keys"));
+            }
+            Some(serde_json::to_string(&set).map_err(|e| invalid(e.to_string()))?)
+        }
+        (None, AuthMethod::PrivateKeyJwt) => return Err(invalid("private_key_jwt needs the client's jwks")),
+        (None, _) => None,
+    };
+    let id = new.client_id.clone().unwrap_or_else(|| random_token(16));
+    let secret = matches!(method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost).then(|| random_token(32));
+    let now = clock.now();
+    let row = client::ActiveModel {
+        client_id: Set(id),
+        name: Set(name.to_owned()),
+        secret_digest: Set(secret.as_deref().map(|s| master.secret_digest(s))),
+        token_endpoint_auth_method: Set(method.as_str().to_owned()),
+        redirect_uris: Set(serde_json::to_string(&redirect_uris).map_err(|e| invalid(e.to_string()))?),
+        post_logout_redirect_uris: Set(serde_json::to_string(&post_logout).map_err(|e| invalid(e.to_string()))?),
+        grant_types: Set(grants.join(" ")),
+        allowed_scopes: Set(scopes.to_string()),
+        first_party: Set(new.first_party),
+        id_token_signed_response_alg: Set(new.alg.unwrap_or(Alg::Rs256).as_str().to_owned()),
+        jwks: Set(jwks),
+        status: Set("active".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok((Client::from_row(row)?, secret))
+}
+
+pub async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<Client>, DbErr> {
+    if client_id.is_empty() || client_id.len() > 255 {
+        return Ok(None);
+    }
+    match client::Entity::find_by_id(client_id.to_owned()).one(db).await? {
+        Some(row) => Ok(Some(Client::from_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<Client>, DbErr> {
+    client::Entity::find()
+        .order_by_asc(client::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Client::from_row)
+        .collect()
+}

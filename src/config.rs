@@ -1,0 +1,201 @@
+//! Typed settings: embedded defaults < optional TOML file < `GAPURA_*` environment
+//! (plus the conventional `DATABASE_URL` and `REDIS_URL`). Validated once at start.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+const DEFAULTS: &str = r#"
+bind = "127.0.0.1:8080"
+database_url = "sqlite://data/gapura.db?mode=rwc"
+keys_dir = "keys"
+log_format = "text"
+
+[tokens]
+access_token_ttl = 600
+id_token_ttl = 3600
+refresh_token_ttl = 2592000
+code_ttl = 60
+key_activation_delay = 3600
+
+[password]
+memory_kib = 19456
+iterations = 2
+parallelism = 1
+
+[session]
+idle_timeout = 1800
+absolute_lifetime = 36000
+"#;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Public issuer identifier; `None` means `http://<bound address>` (loopback only).
+    pub issuer: Option<String>,
+    pub bind: String,
+    pub database_url: SecretString,
+    pub redis_url: Option<SecretString>,
+    pub keys_dir: PathBuf,
+    /// Base64url 32-byte master key; when absent it is read from (or created in) `keys_dir`.
+    pub master_key: Option<SecretString>,
+    pub admin_password: Option<SecretString>,
+    pub log_format: String,
+    pub tokens: TokenSettings,
+    pub password: PasswordSettings,
+    pub session: SessionSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenSettings {
+    pub access_token_ttl: i64,
+    pub id_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub code_ttl: i64,
+    /// Seconds between publishing a rotated key and signing with it.
+    pub key_activation_delay: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PasswordSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    pub idle_timeout: i64,
+    pub absolute_lifetime: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid setting `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (TOML) if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("GAPURA")
+                .prefix_separator("_")
+                .separator("__"),
+        );
+        for (var, key) in [("DATABASE_URL", "database_url"), ("REDIS_URL", "redis_url")] {
+            if let Ok(value) = std::env::var(var) {
+                if !value.is_empty() {
+                    builder = builder.set_override(key, value)?;
+                }
+            }
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Defaults only, for tests and tools that configure themselves in code.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(issuer) = &self.issuer {
+            validate_issuer(issuer)?;
+        }
+        if self.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("bind", format!("`{}` is not an address:port", self.bind)));
+        }
+        let t = &self.tokens;
+        for (key, value, min, max) in [
+            ("tokens.access_token_ttl", t.access_token_ttl, 30, 86_400),
+            ("tokens.id_token_ttl", t.id_token_ttl, 30, 86_400),
+            ("tokens.refresh_token_ttl", t.refresh_token_ttl, 60, 31_536_000),
+            ("tokens.code_ttl", t.code_ttl, 10, 600),
+            ("tokens.key_activation_delay", t.key_activation_delay, 0, 604_800),
+            ("session.idle_timeout", self.session.idle_timeout, 60, 86_400),
+            ("session.absolute_lifetime", self.session.absolute_lifetime, 60, 604_800),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(invalid(key, format!("{value} is outside {min}..={max} seconds")));
+            }
+        }
+        let p = &self.password;
+        if p.memory_kib < 8 * p.parallelism.max(1) || p.iterations == 0 || p.parallelism == 0 {
+            return Err(invalid("password", "argon2id parameters out of range"));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(invalid("log_format", "must be `text` or `json`"));
+        }
+        Ok(())
+    }
+}
+
+/// An issuer is an absolute `https` URL without query or fragment (OIDC Discovery §3);
+/// plain `http` is accepted only for loopback hosts, for development.
+pub fn validate_issuer(issuer: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(issuer)
+        .map_err(|e| invalid("issuer", format!("`{issuer}` is not an absolute URL ({e})")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("issuer", "must not have a query or fragment"));
+    }
+    if issuer.ends_with('/') {
+        return Err(invalid("issuer", "must not end with `/`"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(invalid("issuer", "must use https (http only for localhost)")),
+        other => Err(invalid("issuer", format!("scheme `{other}` is not http(s)"))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_rules() {
+        assert!(validate_issuer("https://sso.kotabogor.go.id").is_ok());
+        assert!(validate_issuer("http://127.0.0.1:8080").is_ok());
+        assert!(validate_issuer("http://sso.kotabogor.go.id").is_err());
+        assert!(validate_issuer("sso.kotabogor.go.id").is_err());
+        assert!(validate_issuer("https://sso.kotabogor.go.id/?a=b").is_err());
+        assert!(validate_issuer("https://sso.kotabogor.go.id/").is_err());
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Settings::defaults().unwrap();
+        s.validate().unwrap();
+        assert_eq!(s.tokens.code_ttl, 60);
+    }
+}

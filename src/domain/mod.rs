@@ -1,0 +1,9 @@
+//! Framework-free types for protocol values and identifiers, parsed once at the edge.
+
+pub mod nip;
+pub mod redirect_uri;
+pub mod scope;
+
+pub use nip::Nip;
+pub use redirect_uri::RedirectUri;
+pub use scope::Scopes;

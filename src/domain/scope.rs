@@ -1,0 +1,78 @@
+//! OAuth 2.0 scope values (RFC 6749 §3.3): a set of case-sensitive tokens.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Scopes Gapura knows. A client may request only those an administrator allowed it.
+pub const OPENID: &str = "openid";
+pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email phone offline_access";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes(BTreeSet<String>);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("scope contains a character outside RFC 6749 §3.3")]
+pub struct ScopeError;
+
+impl Scopes {
+    pub fn parse(s: &str) -> Result<Self, ScopeError> {
+        let mut set = BTreeSet::new();
+        for token in s.split(' ').filter(|t| !t.is_empty()) {
+            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            if !valid {
+                return Err(ScopeError);
+            }
+            set.insert(token.to_owned());
+        }
+        Ok(Self(set))
+    }
+
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.contains(scope)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn is_subset(&self, other: &Scopes) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// The members not in `other`.
+    pub fn difference<'a>(&'a self, other: &'a Scopes) -> impl Iterator<Item = &'a str> {
+        self.0.difference(&other.0).map(String::as_str)
+    }
+
+    pub fn without(&self, scope: &str) -> Scopes {
+        Scopes(self.0.iter().filter(|s| *s != scope).cloned().collect())
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v: Vec<&str> = self.iter().collect();
+        f.write_str(&v.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_normalises() {
+        let s = Scopes::parse("profile openid  openid").unwrap();
+        assert_eq!(s.to_string(), "openid profile");
+        assert!(Scopes::parse("a\"b").is_err());
+        assert!(Scopes::parse("caf\u{e9}").is_err());
+        let all = Scopes::parse(DEFAULT_CLIENT_SCOPES).unwrap();
+        assert!(s.is_subset(&all));
+        assert_eq!(s.difference(&all).count(), 0);
+    }
+}

@@ -1,0 +1,194 @@
+//! The one place errors become HTTP responses.
+//!
+//! `OAuthError` carries the registered error code of RFC 6749 §4.1.2.1/§5.2,
+//! OIDC Core §3.1.2.6, RFC 6750 §3.1 and RFC 7009 §2.2.1. Token-style endpoints
+//! answer with the JSON body of RFC 6749 §5.2; the authorization endpoint turns
+//! the same value into a redirect (see `oidc::authorize`). Internal detail is
+//! logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    ServerError,
+    TemporarilyUnavailable,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    AccountSelectionRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    RegistrationNotSupported,
+    InvalidToken,
+    InsufficientScope,
+    UnsupportedTokenType,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            InvalidClient => "invalid_client",
+            InvalidGrant => "invalid_grant",
+            UnauthorizedClient => "unauthorized_client",
+            UnsupportedGrantType => "unsupported_grant_type",
+            UnsupportedResponseType => "unsupported_response_type",
+            InvalidScope => "invalid_scope",
+            AccessDenied => "access_denied",
+            ServerError => "server_error",
+            TemporarilyUnavailable => "temporarily_unavailable",
+            LoginRequired => "login_required",
+            ConsentRequired => "consent_required",
+            InteractionRequired => "interaction_required",
+            AccountSelectionRequired => "account_selection_required",
+            RequestNotSupported => "request_not_supported",
+            RequestUriNotSupported => "request_uri_not_supported",
+            RegistrationNotSupported => "registration_not_supported",
+            InvalidToken => "invalid_token",
+            InsufficientScope => "insufficient_scope",
+            UnsupportedTokenType => "unsupported_token_type",
+        }
+    }
+}
+
+/// An OAuth 2.0 / OIDC protocol error.
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Option<String>,
+    /// `WWW-Authenticate` scheme for 401 answers (`Basic` at the token endpoint
+    /// when the client used HTTP Basic, `Bearer` at resource endpoints).
+    pub challenge: Option<&'static str>,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: Some(description.into()),
+            challenge: None,
+        }
+    }
+
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_token(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidToken, d)
+    }
+
+    pub fn with_challenge(mut self, scheme: &'static str) -> Self {
+        self.challenge = Some(scheme);
+        self
+    }
+
+    /// An internal failure: logged here with its detail, answered without it.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+    }
+
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "dependency unavailable");
+        Self::new(ErrorCode::TemporarilyUnavailable, "a back end is unavailable; try again shortly")
+    }
+
+    fn bearer_header(&self) -> String {
+        let mut v = String::from("Bearer realm=\"gapura\"");
+        v.push_str(&format!(", error=\"{}\"", self.code.as_str()));
+        if let Some(d) = &self.description {
+            v.push_str(&format!(", error_description=\"{}\"", d.replace(['"', '\\'], "'")));
+        }
+        v
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code.as_str())?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'a str>,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.code {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        match self.challenge {
+            Some("Bearer") => {
+                if let Ok(v) = HeaderValue::from_str(&self.bearer_header()) {
+                    resp.insert_header((header::WWW_AUTHENTICATE, v));
+                }
+            }
+            Some(scheme) => {
+                resp.insert_header((header::WWW_AUTHENTICATE, format!("{scheme} realm=\"gapura\"")));
+            }
+            None => {}
+        }
+        resp.json(ErrorBody {
+            error: self.code.as_str(),
+            error_description: self.description.as_deref(),
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for OAuthError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e {
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => OAuthError::unavailable(e),
+            other => OAuthError::internal(other),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        OAuthError::unavailable(e)
+    }
+}
+
+impl From<crate::keys::KeysError> for OAuthError {
+    fn from(e: crate::keys::KeysError) -> Self {
+        OAuthError::internal(e)
+    }
+}

@@ -1,0 +1,187 @@
+//! HTTP helpers shared by the handlers: strict parameter parsing (duplicates and
+//! oversized values refused, RFC 6749 §3.1/§3.2), client address, CSRF tokens,
+//! security headers and HTML responses.
+
+use crate::crypto::{ct_eq, random_token};
+use crate::error::OAuthError;
+use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use std::collections::HashMap;
+
+/// Largest single parameter value accepted (JWT assertions and hints fit).
+pub const MAX_PARAM_LEN: usize = 16 * 1024;
+const MAX_PARAMS: usize = 64;
+
+/// Request parameters with each name present at most once.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    map: HashMap<String, String>,
+    /// Names that appeared more than once.
+    pub duplicated: Vec<String>,
+    pub oversized: Vec<String>,
+}
+
+impl Params {
+    pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
+        let mut p = Params::default();
+        for (i, (k, v)) in form_urlencoded::parse(raw).enumerate() {
+            if i >= MAX_PARAMS {
+                return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            if v.len() > MAX_PARAM_LEN {
+                p.oversized.push(k.to_string());
+                continue;
+            }
+            // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+            if v.is_empty() {
+                continue;
+            }
+            if p.map.contains_key(k.as_ref()) {
+                p.duplicated.push(k.to_string());
+            } else {
+                p.map.insert(k.into_owned(), v.into_owned());
+            }
+        }
+        Ok(p)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// Rejects the request if any parameter was repeated or too large.
+    pub fn ensure_clean(&self) -> Result<(), OAuthError> {
+        if let Some(d) = self.duplicated.first() {
+            return Err(OAuthError::invalid_request(format!("parameter `{d}` is repeated")));
+        }
+        if let Some(o) = self.oversized.first() {
+            return Err(OAuthError::invalid_request(format!("parameter `{o}` is too large")));
+        }
+        Ok(())
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("`{name}` is required")))
+    }
+
+    pub fn is_dirty(&self, name: &str) -> bool {
+        self.duplicated.iter().any(|d| d == name) || self.oversized.iter().any(|d| d == name)
+    }
+}
+
+/// A form body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
+pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request("body must be application/x-www-form-urlencoded"));
+    }
+    Params::parse(body)
+}
+
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+pub const CSRF_COOKIE: &str = "gapura_csrf";
+
+/// The CSRF token for this browser's forms, and the cookie to set if it had none.
+/// Double submit: the form carries HMAC(cookie value), the cookie carries the value.
+pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    let name = state.cookie_name(CSRF_COOKIE);
+    if let Some(c) = req.cookie(&name) {
+        if c.value().len() == 43 {
+            return (state.master.csrf_tag(c.value()), None);
+        }
+    }
+    let value = random_token(32);
+    let cookie = Cookie::build(name, value.clone())
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .finish();
+    (state.master.csrf_tag(&value), Some(cookie))
+}
+
+pub fn csrf_valid(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> bool {
+    let Some(presented) = presented else { return false };
+    let Some(cookie) = req.cookie(&state.cookie_name(CSRF_COOKIE)) else { return false };
+    ct_eq(state.master.csrf_tag(cookie.value()).as_bytes(), presented.as_bytes())
+}
+
+/// Strict CSP for Gapura's pages. `form_target` adds the origin a form's answer
+/// redirects to (browsers apply `form-action` to redirects after a submission).
+pub fn csp(form_target: Option<&str>) -> String {
+    let mut form_action = String::from("'self'");
+    if let Some(origin) = form_target.and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin().ascii_serialization()) {
+        if origin != "null" {
+            form_action.push(' ');
+            form_action.push_str(&origin);
+        }
+    }
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+/// Security headers every response carries.
+pub fn security_headers(resp: &mut HttpResponseBuilder) {
+    resp.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"));
+}
+
+pub fn html(status: actix_web::http::StatusCode, body: String, form_target: Option<&str>) -> HttpResponse {
+    let mut resp = HttpResponse::build(status);
+    security_headers(&mut resp);
+    resp.insert_header((header::CONTENT_SECURITY_POLICY, csp(form_target)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    let mut resp = HttpResponse::SeeOther();
+    security_headers(&mut resp);
+    resp.insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+pub fn json_no_store<T: serde::Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_and_empty_values() {
+        let p = Params::parse(b"a=1&b=&a=2&c=3").unwrap();
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("b"), None);
+        assert_eq!(p.duplicated, vec!["a".to_string()]);
+        assert!(p.ensure_clean().is_err());
+        assert!(p.is_dirty("a"));
+        assert!(!p.is_dirty("c"));
+    }
+
+    #[test]
+    fn csp_adds_form_target_origin() {
+        let c = csp(Some("https://app.kotabogor.go.id/cb?x=1"));
+        assert!(c.contains("form-action 'self' https://app.kotabogor.go.id;"));
+        assert!(csp(None).contains("form-action 'self';"));
+    }
+}

@@ -1,0 +1,155 @@
+//! Login form: NIP or e-mail plus password (argon2id, verified off the executor,
+//! with a dummy verification for unknown accounts). Success renews the session id.
+
+use crate::audit::AuditEvent;
+use crate::http::{Params, client_ip, csrf_token, csrf_valid};
+use crate::oidc::authorize::{self, AuthRequest, pending_key};
+use crate::oidc::discovery::ACR_PASSWORD;
+use crate::session;
+use crate::state::AppState;
+use crate::ui::{self, Lang, pages::LoginPage};
+use crate::users;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
+
+fn lang_for(req: &HttpRequest, params: &Params, ar: Option<&AuthRequest>) -> (Lang, Option<Cookie<'static>>) {
+    if let Some(l) = params.get("lang").and_then(Lang::parse) {
+        let cookie = Cookie::build(ui::LANG_COOKIE, l.code()).path("/").same_site(SameSite::Lax).http_only(true).finish();
+        return (l, Some(cookie));
+    }
+    (Lang::detect(req, ar.and_then(|a| a.ui_locales.as_deref())), None)
+}
+
+async fn pending(state: &AppState, id: Option<&str>) -> Result<Option<AuthRequest>, crate::store::StoreError> {
+    match id {
+        Some(id) if id.len() <= 64 => state.store.get_json(&pending_key(id)).await,
+        _ => Ok(None),
+    }
+}
+
+async fn client_name(state: &AppState, ar: Option<&AuthRequest>) -> Option<String> {
+    let ar = ar?;
+    crate::clients::find(&state.db, &ar.client_id).await.ok().flatten().map(|c| c.name)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    req_id: &str,
+    ar: Option<&AuthRequest>,
+    username: &str,
+    error: bool,
+    extra: Option<Cookie<'static>>,
+) -> HttpResponse {
+    let (csrf, csrf_cookie) = csrf_token(state, req);
+    let name = client_name(state, ar).await;
+    let base = if req_id.is_empty() { "/login?".to_owned() } else { format!("/login?req={req_id}&") };
+    let t = lang.texts();
+    let page = LoginPage {
+        t,
+        lang: lang.code(),
+        csrf: &csrf,
+        req_id,
+        client_name: name.as_deref(),
+        username,
+        error: error.then_some(t.login_failed),
+        switch_id: format!("{base}lang=id"),
+        switch_en: format!("{base}lang=en"),
+    };
+    let status = if error { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let mut resp = ui::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
+    for c in [csrf_cookie, extra].into_iter().flatten() {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let req_id = params.get("req");
+    let ar = match pending(&state, req_id).await {
+        Ok(ar) => ar,
+        Err(_) => return ui::error_page(&state, &req, Lang::detect(&req, None), "unavailable"),
+    };
+    let (lang, lang_cookie) = lang_for(&req, &params, ar.as_ref());
+    if req_id.is_some() && ar.is_none() {
+        return ui::error_page(&state, &req, lang, "expired");
+    }
+    let hint = ar.as_ref().and_then(|a| a.login_hint.clone()).unwrap_or_default();
+    render(&state, &req, lang, req_id.unwrap_or_default(), ar.as_ref(), &hint, false, lang_cookie).await
+}
+
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form = Params::parse(&body).unwrap_or_default();
+    let lang = Lang::detect(&req, None);
+    if !csrf_valid(&state, &req, form.get("csrf")) {
+        return ui::error_page(&state, &req, lang, "csrf");
+    }
+    let req_id = form.get("req").unwrap_or_default();
+    let ar = match pending(&state, Some(req_id).filter(|r| !r.is_empty())).await {
+        Ok(ar) => ar,
+        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    };
+    if !req_id.is_empty() && ar.is_none() {
+        return ui::error_page(&state, &req, lang, "expired");
+    }
+    let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let login = form.get("username").unwrap_or_default().trim().to_owned();
+    let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
+
+    let user = match users::find_by_login(&state.db, &login).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            return ui::error_page(&state, &req, lang, "unavailable");
+        }
+    };
+    let verified = state.hasher.verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await;
+    let failure = match &user {
+        None => Some("unknown_account"),
+        Some(_) if !verified => Some("bad_password"),
+        Some(u) if !users::is_active(u) => Some("suspended"),
+        Some(_) => None,
+    };
+    let client_id = ar.as_ref().map(|a| a.client_id.clone());
+    if let Some(reason) = failure {
+        let mut e = AuditEvent::new("login", false).actor(login.chars().take(64).collect::<String>()).ip(client_ip(&req)).detail(serde_json::json!({"reason": reason, "method": "pwd"}));
+        if let Some(u) = &user {
+            e = e.subject(u.id.clone());
+        }
+        if let Some(c) = &client_id {
+            e = e.client(c.clone());
+        }
+        state.audit.record(state.now(), e).await;
+        return render(&state, &req, lang, req_id, ar.as_ref(), &login, true, None).await;
+    }
+    let Some(user) = user else { return ui::error_page(&state, &req, lang, "bad_request") };
+    let (cookie_value, sso) = match session::start(&state, &req, &user.id, ACR_PASSWORD, vec!["pwd".into()]).await {
+        Ok(s) => s,
+        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    };
+    let mut e = AuditEvent::new("login", true).actor(user.id.clone()).subject(user.id.clone()).ip(client_ip(&req)).detail(serde_json::json!({"method": "pwd"}));
+    if let Some(c) = &client_id {
+        e = e.client(c.clone());
+    }
+    state.audit.record(state.now(), e).await;
+
+    let mut resp = match ar {
+        None => crate::http::see_other("/"),
+        Some(ar) => {
+            let _ = state.store.delete(&pending_key(req_id)).await;
+            let redirect_uri = ar.redirect_uri.clone();
+            let client_state = ar.state.clone();
+            match authorize::proceed(&state, ar, Some((cookie_value.clone(), sso)), true).await {
+                Ok(r) => r,
+                Err(e) => authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e),
+            }
+        }
+    };
+    let _ = resp.add_cookie(&session::cookie(&state, &cookie_value));
+    resp
+}

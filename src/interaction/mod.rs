@@ -1,0 +1,18 @@
+//! The person-facing side of a login: the login form, the consent page, the
+//! home page and logout of the Gapura session. Forms carry CSRF tokens.
+
+pub mod consent;
+pub mod home;
+pub mod login;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::home))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/consent", web::get().to(consent::show))
+        .route("/consent", web::post().to(consent::submit))
+        .route("/logout", web::post().to(home::logout))
+        .route("/static/gapura.css", web::get().to(home::stylesheet));
+}

@@ -1,0 +1,324 @@
+//! Authorization endpoint, code flow (OIDC Core §3.1.2, RFC 6749 §4.1, RFC 7636).
+//!
+//! A request whose `client_id` or `redirect_uri` cannot be trusted gets an error
+//! page and is never redirected (RFC 6749 §4.1.2.1); every other error goes back
+//! to the client's redirect URI with `error`, `state` and `iss` (RFC 9207).
+
+use crate::clients::{self, Client};
+use crate::crypto::{random_token, token_digest};
+use crate::domain::Scopes;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, see_other};
+use crate::session::{self, SsoSession};
+use crate::state::AppState;
+use crate::ui::{self, Lang};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+/// A validated authorization request, kept in the store while the person logs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    pub id_token_hint_sub: Option<String>,
+    pub created_at: i64,
+}
+
+/// What a code stands for until it is exchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeData {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub sid: String,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub grant_id: String,
+    pub expires_at: i64,
+}
+
+pub const PENDING_TTL: i64 = 1800;
+
+pub fn pending_key(id: &str) -> String {
+    format!("authz:{id}")
+}
+
+pub fn code_key(code: &str) -> String {
+    format!("code:{}", token_digest(code))
+}
+
+pub fn code_used_key(code: &str) -> String {
+    format!("code-used:{}", token_digest(code))
+}
+
+pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    handle(&req, &state, params).await
+}
+
+pub async fn authorize_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    match crate::http::form_params(&req, &body) {
+        Ok(params) => handle(&req, &state, params).await,
+        Err(_) => ui::error_page(&state, &req, Lang::detect(&req, None), "bad_request"),
+    }
+}
+
+async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResponse {
+    let lang = Lang::detect(req, params.get("ui_locales"));
+    let client = match trusted_client(state, &params).await {
+        Ok(c) => c,
+        Err(page) => return ui::error_page(state, req, lang, page),
+    };
+    let redirect_uri = params.get("redirect_uri").unwrap_or_default().to_owned();
+    let client_state = if params.is_dirty("state") { None } else { params.get("state").map(str::to_owned) };
+    match validate(state, &client, &params) {
+        Ok(ar) => {
+            let current = match session::current(state, req).await {
+                Ok(s) => s,
+                Err(e) => return error_redirect(state, &redirect_uri, client_state.as_deref(), &OAuthError::from(e)),
+            };
+            match proceed(state, ar, current, false).await {
+                Ok(resp) => resp,
+                Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
+            }
+        }
+        Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
+    }
+}
+
+/// The client and redirect URI, checked before anything may be redirected.
+async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'static str> {
+    if params.is_dirty("client_id") || params.is_dirty("redirect_uri") {
+        return Err("bad_request");
+    }
+    let id = params.get("client_id").ok_or("missing_client")?;
+    let client = match clients::find(&state.db, id).await {
+        Ok(Some(c)) if c.active => c,
+        Ok(_) => return Err("unknown_client"),
+        Err(e) => {
+            tracing::error!(error = %e, "client lookup failed");
+            return Err("unavailable");
+        }
+    };
+    let uri = params.get("redirect_uri").ok_or("missing_redirect_uri")?;
+    if !client.redirect_uris.iter().any(|r| r == uri) {
+        return Err("bad_redirect_uri");
+    }
+    Ok(client)
+}
+
+fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest, OAuthError> {
+    let err = |code, d: &str| OAuthError::new(code, d);
+    p.ensure_clean()?;
+    if p.get("request").is_some() {
+        return Err(err(ErrorCode::RequestNotSupported, "request objects are not supported"));
+    }
+    if p.get("request_uri").is_some() {
+        return Err(err(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+    }
+    match p.get("response_type") {
+        None => return Err(err(ErrorCode::InvalidRequest, "response_type is required")),
+        Some("code") => {}
+        Some(_) => return Err(err(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+    }
+    if p.get("response_mode").is_some_and(|m| m != "query") {
+        return Err(err(ErrorCode::InvalidRequest, "only response_mode=query is supported"));
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err(err(ErrorCode::UnauthorizedClient, "client may not use the authorization code grant"));
+    }
+    let scope = Scopes::parse(p.get("scope").unwrap_or_default())
+        .map_err(|_| err(ErrorCode::InvalidScope, "malformed scope"))?;
+    if scope.is_empty() {
+        return Err(err(ErrorCode::InvalidScope, "scope is required"));
+    }
+    if let Some(s) = scope.difference(&client.allowed_scopes).next() {
+        return Err(err(ErrorCode::InvalidScope, &format!("scope `{s}` is not allowed for this client")));
+    }
+    let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {
+        (None, None) if client.is_public() => {
+            return Err(err(ErrorCode::InvalidRequest, "PKCE (S256) is required for public clients"));
+        }
+        (None, None) => None,
+        (None, Some(_)) => return Err(err(ErrorCode::InvalidRequest, "code_challenge is required")),
+        (Some(_), m) if m != Some("S256") => {
+            return Err(err(ErrorCode::InvalidRequest, "code_challenge_method must be S256"));
+        }
+        (Some(c), _) => {
+            if c.len() != 43 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(err(ErrorCode::InvalidRequest, "code_challenge must be a base64url SHA-256 digest"));
+            }
+            Some(c.to_owned())
+        }
+    };
+    let prompt: Vec<String> = p.get("prompt").unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    for v in &prompt {
+        if !matches!(v.as_str(), "none" | "login" | "consent" | "select_account") {
+            return Err(err(ErrorCode::InvalidRequest, "unknown prompt value"));
+        }
+    }
+    if prompt.iter().any(|v| v == "none") && prompt.len() > 1 {
+        return Err(err(ErrorCode::InvalidRequest, "prompt=none cannot be combined"));
+    }
+    let max_age = match p.get("max_age") {
+        None => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| err(ErrorCode::InvalidRequest, "max_age must be a non-negative integer"))?),
+    };
+    for (name, limit) in [("state", 2048), ("nonce", 512), ("login_hint", 254), ("ui_locales", 100)] {
+        if p.get(name).is_some_and(|v| v.len() > limit) {
+            return Err(err(ErrorCode::InvalidRequest, &format!("`{name}` is too long")));
+        }
+    }
+    let id_token_hint_sub = match p.get("id_token_hint") {
+        None => None,
+        Some(hint) => Some(
+            super::tokens::verify_own(state, hint, "JWT")
+                .and_then(|v| v.str("sub").map(str::to_owned))
+                .ok_or_else(|| err(ErrorCode::InvalidRequest, "id_token_hint is not an ID token of this issuer"))?,
+        ),
+    };
+    Ok(AuthRequest {
+        client_id: client.id.clone(),
+        redirect_uri: p.get("redirect_uri").unwrap_or_default().to_owned(),
+        scope: scope.to_string(),
+        state: p.get("state").map(str::to_owned),
+        nonce: p.get("nonce").map(str::to_owned),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: p.get("login_hint").map(str::to_owned),
+        ui_locales: p.get("ui_locales").map(str::to_owned),
+        id_token_hint_sub,
+        created_at: state.now(),
+    })
+}
+
+/// Continues an authorization request with the browser's session: to the login
+/// page, the consent page, or back to the client with a code. `fresh_login` is set
+/// right after the person logged in, so `prompt=login` and `max_age` are satisfied.
+pub async fn proceed(
+    state: &AppState,
+    ar: AuthRequest,
+    current: Option<(String, SsoSession)>,
+    fresh_login: bool,
+) -> Result<HttpResponse, OAuthError> {
+    let prompt = |v: &str| ar.prompt.iter().any(|p| p == v);
+    let mut current = current;
+    if let Some((_, s)) = &current {
+        let user_ok = crate::users::find_by_id(&state.db, &s.user_id).await?.is_some_and(|u| crate::users::is_active(&u));
+        if !user_ok {
+            current = None;
+        }
+    }
+    let now = state.now();
+    let needs_login = match &current {
+        None => true,
+        Some(_) if fresh_login => false,
+        Some((_, s)) => {
+            prompt("login") || prompt("select_account") || ar.max_age.is_some_and(|m| now - s.auth_time > m)
+        }
+    };
+    if let (Some(hint), Some((_, s))) = (&ar.id_token_hint_sub, &current) {
+        if hint != &s.user_id && prompt("none") {
+            return Err(OAuthError::new(ErrorCode::LoginRequired, "the session belongs to another person"));
+        }
+    }
+    if needs_login {
+        if prompt("none") {
+            return Err(OAuthError::new(ErrorCode::LoginRequired, "the person must log in"));
+        }
+        let id = random_token(24);
+        state.store.put_json(&pending_key(&id), &ar, PENDING_TTL).await?;
+        return Ok(see_other(&format!("/login?req={id}")));
+    }
+    let Some((cookie, mut sso)) = current else {
+        return Err(OAuthError::new(ErrorCode::LoginRequired, "the person must log in"));
+    };
+    let client = clients::find(&state.db, &ar.client_id)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| OAuthError::new(ErrorCode::UnauthorizedClient, "client is no longer active"))?;
+    let scope = Scopes::parse(&ar.scope).unwrap_or_default();
+    let consented = client.first_party || (!prompt("consent") && crate::consent::covers(state, &sso.user_id, &client.id, &scope).await?);
+    if !consented {
+        if prompt("none") {
+            return Err(OAuthError::new(ErrorCode::ConsentRequired, "the person must approve this application"));
+        }
+        let id = random_token(24);
+        state.store.put_json(&pending_key(&id), &ar, PENDING_TTL).await?;
+        return Ok(see_other(&format!("/consent?req={id}")));
+    }
+    let url = issue_code(state, &ar, &cookie, &mut sso).await?;
+    Ok(see_other(&url))
+}
+
+/// Mints a single-use code and returns the redirect carrying it.
+pub async fn issue_code(
+    state: &AppState,
+    ar: &AuthRequest,
+    cookie: &str,
+    sso: &mut SsoSession,
+) -> Result<String, OAuthError> {
+    let code = random_token(32);
+    let ttl = state.settings.tokens.code_ttl;
+    let data = CodeData {
+        client_id: ar.client_id.clone(),
+        redirect_uri: ar.redirect_uri.clone(),
+        user_id: sso.user_id.clone(),
+        scope: ar.scope.clone(),
+        nonce: ar.nonce.clone(),
+        code_challenge: ar.code_challenge.clone(),
+        sid: sso.sid.clone(),
+        auth_time: sso.auth_time,
+        acr: sso.acr.clone(),
+        amr: sso.amr.clone(),
+        grant_id: super::grants::new_grant_id(),
+        expires_at: state.now() + ttl,
+    };
+    state.store.put_json(&code_key(&code), &data, ttl + 60).await?;
+    if !sso.clients.contains(&ar.client_id) {
+        sso.clients.push(ar.client_id.clone());
+    }
+    session::save(state, cookie, sso).await?;
+    let mut url = url::Url::parse(&ar.redirect_uri).map_err(OAuthError::internal)?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("code", &code);
+        if let Some(s) = &ar.state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", &state.issuer);
+    }
+    Ok(url.to_string())
+}
+
+/// The error response of RFC 6749 §4.1.2.1 as a redirect to the client.
+pub fn error_redirect(state: &AppState, redirect_uri: &str, client_state: Option<&str>, e: &OAuthError) -> HttpResponse {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return HttpResponse::BadRequest().finish();
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("error", e.code.as_str());
+        if let Some(d) = &e.description {
+            q.append_pair("error_description", d);
+        }
+        if let Some(s) = client_state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", &state.issuer);
+    }
+    see_other(url.as_str())
+}

@@ -1,0 +1,195 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1),
+//! `private_key_jwt` (OIDC Core §9, RFC 7523 §3; `jti` replay refused), and
+//! `none` for public clients. Exactly one method per request; the method used
+//! must be the one the client registered.
+
+use crate::clients::{self, AuthMethod, Client};
+use crate::crypto::ct_eq;
+use crate::error::OAuthError;
+use crate::http::Params;
+use crate::jose::UnverifiedJws;
+use crate::state::AppState;
+use actix_web::HttpRequest;
+use base64::Engine;
+use serde_json::Value;
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Clock skew tolerated on assertion times.
+const SKEW: i64 = 60;
+/// Longest accepted assertion lifetime from now.
+const MAX_ASSERTION_LIFETIME: i64 = 600;
+
+fn fail(basic: bool, description: &str) -> OAuthError {
+    let e = OAuthError::invalid_client(description);
+    if basic { e.with_challenge("Basic") } else { e }
+}
+
+/// `(client_id, secret)` from an HTTP Basic header, form-urldecoded per RFC 6749 §2.3.1.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = req.headers().get("authorization") else { return Ok(None) };
+    let value = value.to_str().map_err(|_| fail(true, "malformed Authorization header"))?;
+    let Some((scheme, rest)) = value.split_once(' ') else { return Err(fail(true, "malformed Authorization header")) };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(fail(true, "unsupported authorization scheme"));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| fail(true, "malformed Basic credentials"))?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(|| fail(true, "malformed Basic credentials"))?;
+    let unescape = |s: &str| -> Result<String, OAuthError> {
+        let plus_fixed = s.replace('+', " ");
+        percent_decode(&plus_fixed).ok_or_else(|| fail(true, "malformed Basic credentials"))
+    };
+    Ok(Some((unescape(id)?, unescape(secret)?)))
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Authenticates the calling client. `endpoint` is this endpoint's URL, accepted as
+/// an assertion audience beside the issuer and the token endpoint.
+pub async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Params,
+    endpoint: &str,
+) -> Result<Client, OAuthError> {
+    let basic = basic_credentials(req)?;
+    let used_basic = basic.is_some();
+    let body_secret = params.get("client_secret");
+    let assertion = params.get("client_assertion");
+    let methods = [basic.is_some(), body_secret.is_some(), assertion.is_some()];
+    if methods.iter().filter(|m| **m).count() > 1 {
+        return Err(fail(used_basic, "use exactly one client authentication method"));
+    }
+
+    if let Some((id, secret)) = basic {
+        if params.get("client_id").is_some_and(|p| p != id) {
+            return Err(fail(true, "client_id does not match the credentials"));
+        }
+        return check_secret(state, &id, &secret, AuthMethod::ClientSecretBasic, true).await;
+    }
+    if let Some(secret) = body_secret {
+        let id = params.get("client_id").ok_or_else(|| fail(false, "client_id is required"))?;
+        return check_secret(state, id, secret, AuthMethod::ClientSecretPost, false).await;
+    }
+    if let Some(jwt) = assertion {
+        if params.get("client_assertion_type") != Some(JWT_BEARER) {
+            return Err(fail(false, "client_assertion_type must be jwt-bearer"));
+        }
+        return check_assertion(state, jwt, params.get("client_id"), endpoint).await;
+    }
+    let id = params.get("client_id").ok_or_else(|| fail(false, "client authentication is required"))?;
+    let client = load(state, id, false).await?;
+    if client.auth_method != AuthMethod::None {
+        return Err(fail(false, "this client must authenticate"));
+    }
+    Ok(client)
+}
+
+async fn load(state: &AppState, id: &str, basic: bool) -> Result<Client, OAuthError> {
+    match clients::find(&state.db, id).await? {
+        Some(c) if c.active => Ok(c),
+        _ => Err(fail(basic, "unknown or inactive client")),
+    }
+}
+
+async fn check_secret(
+    state: &AppState,
+    id: &str,
+    secret: &str,
+    method: AuthMethod,
+    basic: bool,
+) -> Result<Client, OAuthError> {
+    let client = load(state, id, basic).await?;
+    let digest = state.master.secret_digest(secret);
+    let matches = client
+        .secret_digest
+        .as_deref()
+        .is_some_and(|stored| ct_eq(stored.as_bytes(), digest.as_bytes()));
+    if !matches {
+        return Err(fail(basic, "client authentication failed"));
+    }
+    if client.auth_method != method {
+        return Err(fail(basic, "authentication method not registered for this client"));
+    }
+    Ok(client)
+}
+
+async fn check_assertion(
+    state: &AppState,
+    jwt: &str,
+    client_id: Option<&str>,
+    endpoint: &str,
+) -> Result<Client, OAuthError> {
+    let jws = UnverifiedJws::parse(jwt).map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
+    let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str);
+    let iss = claim("iss").ok_or_else(|| fail(false, "assertion has no iss"))?;
+    if claim("sub") != Some(iss) || client_id.is_some_and(|c| c != iss) {
+        return Err(fail(false, "assertion iss and sub must be the client_id"));
+    }
+    let client = load(state, iss, false).await?;
+    if client.auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(fail(false, "authentication method not registered for this client"));
+    }
+    let keys = client.jwks.as_ref().ok_or_else(|| fail(false, "client has no keys"))?;
+    jws.verify(keys).map_err(|_| fail(false, "assertion signature does not verify"))?;
+
+    let token_endpoint = state.url("/token");
+    let accepted = [state.issuer.as_str(), token_endpoint.as_str(), endpoint];
+    let aud_ok = match jws.claims.get("aud") {
+        Some(Value::String(a)) => accepted.contains(&a.as_str()),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(|a| accepted.contains(&a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(fail(false, "assertion audience is not this server"));
+    }
+    let now = state.now();
+    let int = |n: &str| jws.claims.get(n).and_then(Value::as_i64);
+    let exp = int("exp").ok_or_else(|| fail(false, "assertion has no exp"))?;
+    if exp + SKEW <= now {
+        return Err(fail(false, "assertion has expired"));
+    }
+    if exp > now + MAX_ASSERTION_LIFETIME {
+        return Err(fail(false, "assertion lifetime is too long"));
+    }
+    if int("nbf").is_some_and(|nbf| nbf > now + SKEW) || int("iat").is_some_and(|iat| iat > now + SKEW) {
+        return Err(fail(false, "assertion is not yet valid"));
+    }
+    let jti = claim("jti").filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| fail(false, "assertion has no jti"))?;
+    let fresh = state
+        .store
+        .put_if_absent(&format!("jti:{}:{jti}", client.id), "1", exp - now + SKEW * 2)
+        .await?;
+    if !fresh {
+        return Err(fail(false, "assertion jti was already used"));
+    }
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(super::percent_decode("a%3Ab%25").as_deref(), Some("a:b%"));
+        assert_eq!(super::percent_decode("%zz"), None);
+    }
+}

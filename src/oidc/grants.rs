@@ -1,0 +1,114 @@
+//! Grants and refresh tokens (RFC 6749 §6, OAuth 2.0 Security BCP §4.14):
+//! refresh tokens rotate on every use; presenting a rotated one again revokes the
+//! whole grant (and, through `gid`, its access tokens).
+
+use crate::audit::AuditEvent;
+use crate::crypto::{random_token, token_digest};
+use crate::error::OAuthError;
+use crate::state::AppState;
+use entity::{grant, refresh_token};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+pub use grant::Model as Grant;
+pub use refresh_token::Model as RefreshToken;
+
+pub async fn create(state: &AppState, g: Grant) -> Result<(), OAuthError> {
+    grant::ActiveModel {
+        id: Set(g.id),
+        user_id: Set(g.user_id),
+        client_id: Set(g.client_id),
+        scope: Set(g.scope),
+        sid: Set(g.sid),
+        auth_time: Set(g.auth_time),
+        acr: Set(g.acr),
+        amr: Set(g.amr),
+        created_at: Set(g.created_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, OAuthError> {
+    Ok(grant::Entity::find_by_id(id.to_owned()).one(&state.db).await?)
+}
+
+/// Mints a refresh token for the grant; only its digest is stored.
+pub async fn issue_refresh(state: &AppState, g: &Grant, scope: &str) -> Result<String, OAuthError> {
+    let token = random_token(32);
+    let now = state.now();
+    refresh_token::ActiveModel {
+        digest: Set(token_digest(&token)),
+        grant_id: Set(g.id.clone()),
+        client_id: Set(g.client_id.clone()),
+        scope: Set(scope.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + state.settings.tokens.refresh_token_ttl),
+        used_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(token)
+}
+
+pub async fn find_refresh(state: &AppState, token: &str) -> Result<Option<RefreshToken>, OAuthError> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    Ok(refresh_token::Entity::find_by_id(token_digest(token)).one(&state.db).await?)
+}
+
+/// Marks a refresh token used. `false` when another request used it first.
+pub async fn mark_used(state: &AppState, rt: &RefreshToken) -> Result<bool, OAuthError> {
+    let res = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(state.now()))
+        .filter(refresh_token::Column::Digest.eq(rt.digest.clone()))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Revokes a grant: its refresh tokens stop working and its access tokens are
+/// refused by UserInfo and introspection from now on.
+pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<(), OAuthError> {
+    let now = state.now();
+    grant::Entity::update_many()
+        .col_expr(grant::Column::RevokedAt, Expr::value(now))
+        .col_expr(grant::Column::RevokedReason, Expr::value(reason.to_owned()))
+        .filter(grant::Column::Id.eq(grant_id.to_owned()))
+        .filter(grant::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    let ttl = state.settings.tokens.access_token_ttl + 60;
+    state.store.put(&super::tokens::revoked_grant_key(grant_id), reason, ttl).await?;
+    Ok(())
+}
+
+/// Revokes after detecting replay of a code or refresh token, and audits it.
+pub async fn revoke_for_replay(
+    state: &AppState,
+    grant_id: &str,
+    client_id: &str,
+    event: &'static str,
+    ip: Option<String>,
+) -> Result<(), OAuthError> {
+    revoke(state, grant_id, event).await?;
+    let subject = find(state, grant_id).await?.map(|g| g.user_id);
+    let mut e = AuditEvent::new(event, false)
+        .client(client_id)
+        .ip(ip)
+        .detail(serde_json::json!({"grant_id": grant_id, "action": "grant revoked"}));
+    if let Some(s) = subject {
+        e = e.subject(s);
+    }
+    state.audit.record(state.now(), e).await;
+    Ok(())
+}
+
+pub fn new_grant_id() -> String {
+    random_token(16)
+}

@@ -1,0 +1,79 @@
+//! Token introspection (RFC 7662). Callers are authenticated confidential clients;
+//! a refresh token is shown active only to the client it was issued to.
+
+use super::{grants, tokens};
+use crate::error::OAuthError;
+use crate::http::{form_params, json_no_store};
+use crate::state::AppState;
+use crate::users;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+    let params = form_params(&req, &body)?;
+    let client = super::client_auth::authenticate(&state, &req, &params, &state.url("/introspect")).await?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client("public clients cannot introspect tokens"));
+    }
+    params.ensure_clean()?;
+    let token = params.require("token")?;
+    let hint = params.get("token_type_hint");
+    let looks_like_jwt = token.matches('.').count() == 2;
+    let order: [bool; 2] = if hint == Some("refresh_token") || !looks_like_jwt { [false, true] } else { [true, false] };
+    for as_access in order {
+        let found = if as_access {
+            access(&state, token).await?
+        } else {
+            refresh(&state, &client.id, token).await?
+        };
+        if let Some(body) = found {
+            return Ok(json_no_store(&body));
+        }
+    }
+    Ok(json_no_store(&json!({"active": false})))
+}
+
+async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Value>>, OAuthError> {
+    let Some(v) = tokens::check_access_token(state, token).await? else { return Ok(None) };
+    if let Some(gid) = v.str("gid") {
+        // The grant may have been revoked before this instance's store saw it.
+        if grants::find(state, gid).await?.is_none_or(|g| g.revoked_at.is_some()) {
+            return Ok(None);
+        }
+    }
+    let mut out = Map::new();
+    out.insert("active".into(), json!(true));
+    out.insert("token_type".into(), json!("Bearer"));
+    for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "auth_time", "acr", "sid"] {
+        if let Some(value) = v.claims.get(name) {
+            out.insert(name.into(), value.clone());
+        }
+    }
+    if let Some(user) = users::find_by_id(&state.db, v.str("sub").unwrap_or_default()).await? {
+        if !users::is_active(&user) {
+            return Ok(None);
+        }
+        out.insert("username".into(), json!(user.username));
+    }
+    Ok(Some(out))
+}
+
+async fn refresh(state: &AppState, client_id: &str, token: &str) -> Result<Option<Map<String, Value>>, OAuthError> {
+    let Some(rt) = grants::find_refresh(state, token).await? else { return Ok(None) };
+    if rt.client_id != client_id || rt.used_at.is_some() || rt.expires_at <= state.now() {
+        return Ok(None);
+    }
+    let Some(grant) = grants::find(state, &rt.grant_id).await?.filter(|g| g.revoked_at.is_none()) else { return Ok(None) };
+    let Some(user) = users::find_by_id(&state.db, &grant.user_id).await?.filter(users::is_active) else { return Ok(None) };
+    let mut out = Map::new();
+    out.insert("active".into(), json!(true));
+    out.insert("token_type".into(), json!("refresh_token"));
+    out.insert("scope".into(), json!(rt.scope));
+    out.insert("client_id".into(), json!(rt.client_id));
+    out.insert("sub".into(), json!(user.id));
+    out.insert("username".into(), json!(user.username));
+    out.insert("iss".into(), json!(state.issuer));
+    out.insert("iat".into(), json!(rt.created_at));
+    out.insert("exp".into(), json!(rt.expires_at));
+    Ok(Some(out))
+}

@@ -1,0 +1,29 @@
+//! OpenID Connect / OAuth 2.0 endpoints: discovery (OIDC Discovery 1.0, RFC 8414),
+//! JWKS, authorization (OIDC Core §3.1.2), token (§3.1.3, RFC 6749 §4.1.3, §4.4, §6),
+//! UserInfo (§5.3, RFC 6750), introspection (RFC 7662) and revocation (RFC 7009).
+
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod grants;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/.well-known/openid-configuration", web::get().to(discovery::openid_configuration))
+        .route("/.well-known/oauth-authorization-server", web::get().to(discovery::openid_configuration))
+        .route("/jwks", web::get().to(discovery::jwks))
+        .route("/authorize", web::get().to(authorize::authorize_get))
+        .route("/authorize", web::post().to(authorize::authorize_post))
+        .route("/token", web::post().to(token::token))
+        .route("/userinfo", web::get().to(userinfo::userinfo_get))
+        .route("/userinfo", web::post().to(userinfo::userinfo_post))
+        .route("/introspect", web::post().to(introspect::introspect))
+        .route("/revoke", web::post().to(revoke::revoke));
+}

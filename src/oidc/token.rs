@@ -1,0 +1,256 @@
+//! Token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; OIDC Core §3.1.3, §12; RFC 7636 §4.6).
+
+use super::authorize::{CodeData, code_key, code_used_key};
+use super::grants::{self, Grant};
+use super::tokens::{self, GrantContext, TokenResponse};
+use crate::audit::AuditEvent;
+use crate::clients::Client;
+use crate::crypto::{b64, ct_eq, sha256};
+use crate::domain::Scopes;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, client_ip, form_params, json_no_store};
+use crate::state::AppState;
+use crate::users;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+    let params = form_params(&req, &body)?;
+    let client = super::client_auth::authenticate(&state, &req, &params, &state.url("/token")).await?;
+    params.ensure_clean()?;
+    let grant_type = params.require("grant_type")?;
+    let response = match grant_type {
+        "authorization_code" => authorization_code(&state, &req, &client, &params).await,
+        "refresh_token" => refresh(&state, &req, &client, &params).await,
+        "client_credentials" => client_credentials(&state, &req, &client, &params).await,
+        _ => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant_type is not supported")),
+    };
+    match &response {
+        Ok(_) => {}
+        Err(e) if e.code == ErrorCode::ServerError || e.code == ErrorCode::TemporarilyUnavailable => {}
+        Err(e) => {
+            let event = AuditEvent::new("token.issue", false)
+                .client(client.id.clone())
+                .ip(client_ip(&req))
+                .detail(serde_json::json!({"grant_type": grant_type, "error": e.code.as_str(), "reason": e.description}));
+            state.audit.record(state.now(), event).await;
+        }
+    }
+    Ok(json_no_store(&response?))
+}
+
+fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
+    if client.allows_grant(grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("client may not use {grant}")))
+    }
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+async fn authorization_code(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    ensure_grant(client, "authorization_code")?;
+    let code = p.require("code")?;
+    let redirect_uri = p.require("redirect_uri")?;
+    if code.len() > 128 {
+        return Err(OAuthError::invalid_grant("unknown code"));
+    }
+    let Some(data) = state.store.take_json::<CodeData>(&code_key(code)).await? else {
+        if let Some(grant_id) = state.store.get(&code_used_key(code)).await? {
+            grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req)).await?;
+            return Err(OAuthError::invalid_grant("code was already used; the tokens it gave are revoked"));
+        }
+        return Err(OAuthError::invalid_grant("unknown or expired code"));
+    };
+    let now = state.now();
+    // Remember the code as used for as long as its tokens may live, to catch replays.
+    state
+        .store
+        .put(&code_used_key(code), &data.grant_id, state.settings.tokens.refresh_token_ttl.min(86_400))
+        .await?;
+    if data.client_id != client.id {
+        return Err(OAuthError::invalid_grant("code was issued to another client"));
+    }
+    if data.expires_at <= now {
+        return Err(OAuthError::invalid_grant("code has expired"));
+    }
+    if data.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    match (&data.code_challenge, p.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            if !valid_verifier(verifier) || !ct_eq(b64(&sha256(verifier.as_bytes())).as_bytes(), challenge.as_bytes()) {
+                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+            }
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
+        (None, Some(_)) => return Err(OAuthError::invalid_grant("no code_challenge was sent for this code")),
+        (None, None) => {}
+    }
+    let user = users::find_by_id(&state.db, &data.user_id)
+        .await?
+        .filter(users::is_active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    let grant = Grant {
+        id: data.grant_id.clone(),
+        user_id: user.id.clone(),
+        client_id: client.id.clone(),
+        scope: data.scope.clone(),
+        sid: Some(data.sid.clone()),
+        auth_time: data.auth_time,
+        acr: data.acr.clone(),
+        amr: data.amr.join(" "),
+        created_at: now,
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    grants::create(state, grant.clone()).await?;
+    let response = mint(state, client, &user, &grant, Scopes::parse(&data.scope).unwrap_or_default(), data.nonce.as_deref()).await?;
+    audit_issue(state, req, client, Some(&user.id), "authorization_code", &response.scope).await;
+    Ok(response)
+}
+
+async fn mint(
+    state: &AppState,
+    client: &Client,
+    user: &users::User,
+    grant: &Grant,
+    scope: Scopes,
+    nonce: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let ctx = GrantContext {
+        grant_id: Some(grant.id.clone()),
+        scope: scope.clone(),
+        sid: grant.sid.clone(),
+        auth_time: Some(grant.auth_time),
+        acr: Some(grant.acr.clone()),
+        amr: grant.amr.split_whitespace().map(str::to_owned).collect(),
+    };
+    let (access_token, expires_in) = tokens::access_token(state, client, Some(user), &ctx)?;
+    let id_token = if scope.contains("openid") {
+        Some(tokens::id_token(state, client, user, &ctx, nonce, &access_token)?)
+    } else {
+        None
+    };
+    let refresh_token = if client.allows_grant("refresh_token") {
+        Some(grants::issue_refresh(state, grant, &scope.to_string()).await?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+        id_token,
+        scope: scope.to_string(),
+    })
+}
+
+async fn refresh(state: &AppState, req: &HttpRequest, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    ensure_grant(client, "refresh_token")?;
+    let presented = p.require("refresh_token")?;
+    let rt = grants::find_refresh(state, presented)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    if rt.client_id != client.id {
+        return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
+    }
+    let reuse = rt.used_at.is_some() || !grants::mark_used(state, &rt).await?;
+    if reuse {
+        grants::revoke_for_replay(state, &rt.grant_id, &client.id, "refresh.reuse", client_ip(req)).await?;
+        return Err(OAuthError::invalid_grant("refresh token was already used; the grant is revoked"));
+    }
+    if rt.expires_at <= state.now() {
+        return Err(OAuthError::invalid_grant("refresh token has expired"));
+    }
+    let grant = grants::find(state, &rt.grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
+    let user = users::find_by_id(&state.db, &grant.user_id)
+        .await?
+        .filter(users::is_active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    let granted = Scopes::parse(&rt.scope).unwrap_or_default();
+    let scope = match p.get("scope") {
+        None => granted,
+        Some(s) => {
+            let asked = Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
+            if !asked.is_subset(&granted) {
+                return Err(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted"));
+            }
+            asked
+        }
+    };
+    let response = mint(state, client, &user, &grant, scope, None).await?;
+    audit_issue(state, req, client, Some(&user.id), "refresh_token", &response.scope).await;
+    Ok(response)
+}
+
+async fn client_credentials(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    ensure_grant(client, "client_credentials")?;
+    if client.is_public() {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+    }
+    let scope = Scopes::parse(p.get("scope").unwrap_or_default())
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
+    for s in scope.iter() {
+        if matches!(s, "openid" | "offline_access" | "profile" | "email" | "phone") || !client.allowed_scopes.contains(s) {
+            return Err(OAuthError::new(ErrorCode::InvalidScope, format!("scope `{s}` cannot be granted to a client")));
+        }
+    }
+    let ctx = GrantContext {
+        grant_id: None,
+        scope: scope.clone(),
+        sid: None,
+        auth_time: None,
+        acr: None,
+        amr: Vec::new(),
+    };
+    let (access_token, expires_in) = tokens::access_token(state, client, None, &ctx)?;
+    audit_issue(state, req, client, None, "client_credentials", &scope.to_string()).await;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token: None,
+        id_token: None,
+        scope: scope.to_string(),
+    })
+}
+
+async fn audit_issue(state: &AppState, req: &HttpRequest, client: &Client, subject: Option<&str>, grant_type: &str, scope: &str) {
+    let mut e = AuditEvent::new("token.issue", true)
+        .client(client.id.clone())
+        .ip(client_ip(req))
+        .detail(serde_json::json!({"grant_type": grant_type, "scope": scope}));
+    if let Some(s) = subject {
+        e = e.subject(s);
+    }
+    state.audit.record(state.now(), e).await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verifier_rules() {
+        assert!(super::valid_verifier(&"a".repeat(43)));
+        assert!(!super::valid_verifier(&"a".repeat(42)));
+        assert!(!super::valid_verifier(&"a".repeat(129)));
+        assert!(!super::valid_verifier(&format!("{}+", "a".repeat(43))));
+    }
+}

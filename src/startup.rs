@@ -1,0 +1,172 @@
+//! Building and running the application: the same code path for `gapura serve`
+//! and for tests (which bind port 0 and may inject a clock).
+
+use crate::audit::{Audit, AuditEvent};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Settings, validate_issuer};
+use crate::crypto::MasterKeys;
+use crate::keys::KeyManager;
+use crate::password::PasswordHasher;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::users::{self, NewUser};
+use actix_web::dev::Server;
+use actix_web::{App, HttpRequest, HttpServer, web};
+use entity::user_account;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("keys: {0}")]
+    Keys(#[from] crate::keys::KeysError),
+    #[error("master key: {0}")]
+    Master(#[from] crate::crypto::KeyError),
+    #[error("password hashing: {0}")]
+    Password(#[from] crate::password::PasswordError),
+    #[error("cannot bind {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("first administrator: {0}")]
+    Admin(#[from] crate::users::UserError),
+}
+
+/// Opens the database (migrating it), the store and the keys: everything but the
+/// HTTP server. The CLI's admin commands use this too.
+pub async fn build_state(settings: Settings, clock: SharedClock, issuer: String) -> Result<AppState, StartupError> {
+    let url = validate_issuer(&issuer)?;
+    let db = crate::db::connect(settings.database_url.expose_secret()).await?;
+    crate::db::migrate(&db).await?;
+    let master = Arc::new(MasterKeys::load(settings.master_key.as_ref(), &settings.keys_dir)?);
+    let keys = KeyManager::new(db.clone(), master.clone());
+    keys.ensure_keys(clock.now()).await?;
+    let hasher = PasswordHasher::new(&settings.password)?;
+    Ok(AppState {
+        secure_cookies: url.scheme() == "https",
+        issuer,
+        store: Store::memory(),
+        audit: Audit::new(db.clone()),
+        db,
+        keys,
+        master,
+        clock,
+        hasher,
+        settings,
+    })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let listener = TcpListener::bind(&settings.bind)?;
+        let addr = listener.local_addr()?;
+        let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let state = web::Data::new(build_state(settings, clock, issuer).await?);
+        bootstrap_admin(&state).await?;
+        spawn_maintenance(state.clone());
+        let data = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .wrap(actix_web::middleware::Compress::default())
+                .configure(crate::oidc::routes)
+                .configure(crate::interaction::routes)
+                .route("/health/live", web::get().to(crate::health::live))
+                .route("/health/ready", web::get().to(crate::health::ready))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(issuer = %state.issuer, %addr, "Gapura is listening");
+        Ok(Self {
+            port: addr.port(),
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Runs until SIGINT/SIGTERM: stops accepting, finishes in-flight requests, returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
+    crate::ui::error_page(&state, &req, crate::ui::Lang::detect(&req, None), "not_found")
+}
+
+fn spawn_maintenance(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            state.store.sweep();
+            if let Err(e) = state.keys.reload(state.now()).await {
+                tracing::warn!(error = %e, "signing keys could not be reloaded");
+            }
+        }
+    });
+}
+
+/// Creates the first administrator when none exists: with `GAPURA_ADMIN_PASSWORD`,
+/// or a one-time password printed once to the console.
+async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
+    let admins = user_account::Entity::find()
+        .filter(user_account::Column::IsAdmin.eq(true))
+        .count(&state.db)
+        .await?;
+    if admins > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &state.settings.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (SecretString::from(crate::crypto::random_token(15)), true),
+    };
+    let user = users::create(
+        &state.db,
+        &state.hasher,
+        state.clock.as_ref(),
+        NewUser {
+            username: "admin".into(),
+            name: "Administrator Gapura".into(),
+            password: Some(password.clone()),
+            is_admin: true,
+            ..NewUser::default()
+        },
+    )
+    .await?;
+    state
+        .audit
+        .record(state.now(), AuditEvent::new("admin.bootstrap", true).actor("system").subject(user.id))
+        .await;
+    if generated {
+        println!("\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; change it after logging in)\n", password.expose_secret());
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! Shared application state handed to every handler.
+
+use crate::audit::Audit;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::crypto::MasterKeys;
+use crate::keys::KeyManager;
+use crate::password::PasswordHasher;
+use crate::store::Store;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub settings: Settings,
+    /// Issuer identifier without trailing slash; endpoints hang below it.
+    pub issuer: String,
+    pub db: DatabaseConnection,
+    pub store: Store,
+    pub keys: KeyManager,
+    pub master: Arc<MasterKeys>,
+    pub clock: SharedClock,
+    pub hasher: PasswordHasher,
+    pub audit: Audit,
+    /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.secure_cookies { format!("__Host-{base}") } else { base.to_owned() }
+    }
+}

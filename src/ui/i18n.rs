@@ -1,0 +1,172 @@
+//! Texts of the pages in Bahasa Indonesia (default) and English.
+
+use actix_web::HttpRequest;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Id,
+    En,
+}
+
+pub const LANG_COOKIE: &str = "gapura_lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_', ';']).next().unwrap_or("").to_ascii_lowercase();
+        match primary.as_str() {
+            "id" | "in" => Some(Lang::Id),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// `ui_locales` (first supported tag) > `lang` cookie > `Accept-Language` > Indonesian.
+    pub fn detect(req: &HttpRequest, ui_locales: Option<&str>) -> Lang {
+        if let Some(l) = ui_locales.and_then(|u| u.split(' ').find_map(Lang::parse)) {
+            return l;
+        }
+        if let Some(l) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return l;
+        }
+        req.headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').find_map(Lang::parse))
+            .unwrap_or(Lang::Id)
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Id => &ID,
+            Lang::En => &EN,
+        }
+    }
+}
+
+pub struct Texts {
+    pub title_login: &'static str,
+    pub login_intro: &'static str,
+    pub login_to_app: &'static str,
+    pub username_label: &'static str,
+    pub password_label: &'static str,
+    pub submit_login: &'static str,
+    pub login_failed: &'static str,
+    pub title_consent: &'static str,
+    pub consent_intro: &'static str,
+    pub consent_allow: &'static str,
+    pub consent_deny: &'static str,
+    pub logged_in_as: &'static str,
+    pub scope_openid: &'static str,
+    pub scope_profile: &'static str,
+    pub scope_email: &'static str,
+    pub scope_phone: &'static str,
+    pub scope_offline_access: &'static str,
+    pub title_home: &'static str,
+    pub home_intro: &'static str,
+    pub logout: &'static str,
+    pub login: &'static str,
+    pub title_error: &'static str,
+    pub back_home: &'static str,
+    pub err_unknown_client: &'static str,
+    pub err_missing_client: &'static str,
+    pub err_missing_redirect_uri: &'static str,
+    pub err_bad_redirect_uri: &'static str,
+    pub err_expired: &'static str,
+    pub err_csrf: &'static str,
+    pub err_unavailable: &'static str,
+    pub err_not_found: &'static str,
+    pub err_bad_request: &'static str,
+    pub footer: &'static str,
+}
+
+pub static ID: Texts = Texts {
+    title_login: "Masuk",
+    login_intro: "Masuk dengan akun ASN Anda: NIP atau alamat e-mail dan kata sandi.",
+    login_to_app: "untuk melanjutkan ke",
+    username_label: "NIP atau e-mail",
+    password_label: "Kata sandi",
+    submit_login: "Masuk",
+    login_failed: "NIP/e-mail atau kata sandi salah.",
+    title_consent: "Persetujuan",
+    consent_intro: "meminta izin untuk mengakses data berikut:",
+    consent_allow: "Izinkan",
+    consent_deny: "Tolak",
+    logged_in_as: "Masuk sebagai",
+    scope_openid: "Identitas akun Anda",
+    scope_profile: "Nama dan NIP",
+    scope_email: "Alamat e-mail",
+    scope_phone: "Nomor telepon",
+    scope_offline_access: "Akses tetap berlaku saat Anda tidak sedang masuk",
+    title_home: "Gapura",
+    home_intro: "Sistem masuk tunggal (SSO) Pemerintah Kota Bogor.",
+    logout: "Keluar",
+    login: "Masuk",
+    title_error: "Permintaan tidak dapat diproses",
+    back_home: "Kembali ke beranda",
+    err_unknown_client: "Aplikasi tidak dikenal atau tidak aktif.",
+    err_missing_client: "Permintaan tidak menyebutkan aplikasi (client_id).",
+    err_missing_redirect_uri: "Permintaan tidak menyebutkan alamat kembali (redirect_uri).",
+    err_bad_redirect_uri: "Alamat kembali (redirect_uri) tidak terdaftar untuk aplikasi ini.",
+    err_expired: "Permintaan masuk sudah kedaluwarsa. Silakan mulai lagi dari aplikasi.",
+    err_csrf: "Formulir sudah tidak berlaku. Muat ulang halaman lalu coba lagi.",
+    err_unavailable: "Layanan sedang tidak tersedia. Coba lagi beberapa saat lagi.",
+    err_not_found: "Halaman tidak ditemukan.",
+    err_bad_request: "Permintaan tidak valid.",
+    footer: "Dinas Komunikasi dan Informatika Kota Bogor",
+};
+
+pub static EN: Texts = Texts {
+    title_login: "Log in",
+    login_intro: "Log in with your ASN account: NIP or e-mail address and password.",
+    login_to_app: "to continue to",
+    username_label: "NIP or e-mail",
+    password_label: "Password",
+    submit_login: "Log in",
+    login_failed: "Wrong NIP/e-mail or password.",
+    title_consent: "Consent",
+    consent_intro: "asks for access to the following:",
+    consent_allow: "Allow",
+    consent_deny: "Deny",
+    logged_in_as: "Logged in as",
+    scope_openid: "Your account identity",
+    scope_profile: "Name and NIP",
+    scope_email: "E-mail address",
+    scope_phone: "Phone number",
+    scope_offline_access: "Access that lasts while you are not logged in",
+    title_home: "Gapura",
+    home_intro: "Single sign-on for the City Government of Bogor.",
+    logout: "Log out",
+    login: "Log in",
+    title_error: "The request cannot be processed",
+    back_home: "Back to the home page",
+    err_unknown_client: "Unknown or inactive application.",
+    err_missing_client: "The request does not name an application (client_id).",
+    err_missing_redirect_uri: "The request does not name a return address (redirect_uri).",
+    err_bad_redirect_uri: "The return address (redirect_uri) is not registered for this application.",
+    err_expired: "The login request has expired. Please start again from the application.",
+    err_csrf: "The form is no longer valid. Reload the page and try again.",
+    err_unavailable: "The service is unavailable. Please try again shortly.",
+    err_not_found: "Page not found.",
+    err_bad_request: "Invalid request.",
+    footer: "Communication and Informatics Office, City of Bogor",
+};
+
+impl Texts {
+    pub fn scope(&self, scope: &str) -> &'static str {
+        match scope {
+            "openid" => self.scope_openid,
+            "profile" => self.scope_profile,
+            "email" => self.scope_email,
+            "phone" => self.scope_phone,
+            "offline_access" => self.scope_offline_access,
+            _ => "",
+        }
+    }
+}

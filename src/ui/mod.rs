@@ -1,0 +1,44 @@
+//! Server-rendered pages (askama, auto-escaped) and their language: Bahasa
+//! Indonesia by default, English on request (`ui_locales`, the `lang` switch,
+//! or `Accept-Language`).
+
+mod i18n;
+pub mod pages;
+
+pub use i18n::{LANG_COOKIE, Lang, Texts};
+
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+pub const STYLESHEET: &str = include_str!("../../ui/static/gapura.css");
+
+/// Renders a page; a template failure becomes a plain 500 (it is a bug, never input).
+pub fn render<T: Template>(status: StatusCode, page: &T, form_target: Option<&str>) -> HttpResponse {
+    match page.render() {
+        Ok(body) => crate::http::html(status, body, form_target),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// An error page for requests that must not be redirected back to a client.
+pub fn error_page(_state: &AppState, _req: &HttpRequest, lang: Lang, kind: &'static str) -> HttpResponse {
+    let t = lang.texts();
+    let (status, message) = match kind {
+        "unknown_client" => (StatusCode::BAD_REQUEST, t.err_unknown_client),
+        "missing_client" => (StatusCode::BAD_REQUEST, t.err_missing_client),
+        "missing_redirect_uri" => (StatusCode::BAD_REQUEST, t.err_missing_redirect_uri),
+        "bad_redirect_uri" => (StatusCode::BAD_REQUEST, t.err_bad_redirect_uri),
+        "expired" => (StatusCode::BAD_REQUEST, t.err_expired),
+        "csrf" => (StatusCode::FORBIDDEN, t.err_csrf),
+        "unavailable" => (StatusCode::SERVICE_UNAVAILABLE, t.err_unavailable),
+        "not_found" => (StatusCode::NOT_FOUND, t.err_not_found),
+        _ => (StatusCode::BAD_REQUEST, t.err_bad_request),
+    };
+    let page = pages::ErrorPage { t, lang: lang.code(), message, code: kind };
+    render(status, &page, None)
+}

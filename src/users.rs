@@ -1,0 +1,201 @@
+//! Accounts: creation, lookup by login name (NIP, e-mail or username), and the
+//! display name with academic titles. Accounts are suspended, never deleted.
+
+use crate::clock::Clock;
+use crate::domain::Nip;
+use crate::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, PasswordHasher};
+use entity::user_account;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use secrecy::{ExposeSecret, SecretString};
+
+pub use user_account::Model as User;
+
+#[derive(Debug, Default)]
+pub struct NewUser {
+    /// The NIP for ASN; otherwise a login name for operators.
+    pub username: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub gelar_depan: Option<String>,
+    pub gelar_belakang: Option<String>,
+    pub phone: Option<String>,
+    pub opd_code: Option<String>,
+    pub jabatan: Option<String>,
+    pub password: Option<SecretString>,
+    pub is_admin: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("an account with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("password hashing: {0}")]
+    Hash(#[from] crate::password::PasswordError),
+}
+
+pub fn check_password_policy(password: &SecretString) -> Result<(), UserError> {
+    let n = password.expose_secret().chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(UserError::Invalid(format!("password must have at least {MIN_PASSWORD_LEN} characters")));
+    }
+    if password.expose_secret().len() > MAX_PASSWORD_LEN {
+        return Err(UserError::Invalid(format!("password must be at most {MAX_PASSWORD_LEN} bytes")));
+    }
+    Ok(())
+}
+
+fn normalise_email(email: &str) -> Result<String, UserError> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !e.contains(char::is_whitespace);
+    if valid { Ok(e) } else { Err(UserError::Invalid(format!("`{email}` is not an e-mail address"))) }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    clock: &dyn Clock,
+    new: NewUser,
+) -> Result<User, UserError> {
+    let username = new.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
+        return Err(UserError::Invalid("login name must be 1 to 64 characters without spaces".into()));
+    }
+    let nip = if username.bytes().all(|b| b.is_ascii_digit()) {
+        Some(Nip::parse(&username).map_err(|e| UserError::Invalid(e.to_string()))?.to_string())
+    } else {
+        None
+    };
+    let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(normalise_email).transpose()?;
+    if new.name.trim().is_empty() {
+        return Err(UserError::Invalid("name is required".into()));
+    }
+    if find_by_login(db, &username).await?.is_some() {
+        return Err(UserError::Duplicate("login name"));
+    }
+    if let Some(e) = &email {
+        if find_by_login(db, e).await?.is_some() {
+            return Err(UserError::Duplicate("e-mail address"));
+        }
+    }
+    let password_hash = match &new.password {
+        Some(pw) => {
+            check_password_policy(pw)?;
+            Some(hasher.hash(pw).await?)
+        }
+        None => None,
+    };
+    let now = clock.now();
+    let row = user_account::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        username: Set(username),
+        nip: Set(nip),
+        email: Set(email),
+        email_verified: Set(false),
+        phone: Set(new.phone.filter(|p| !p.trim().is_empty())),
+        name: Set(new.name.trim().to_owned()),
+        gelar_depan: Set(new.gelar_depan.filter(|g| !g.trim().is_empty())),
+        gelar_belakang: Set(new.gelar_belakang.filter(|g| !g.trim().is_empty())),
+        opd_code: Set(new.opd_code),
+        jabatan: Set(new.jabatan),
+        password_hash: Set(password_hash),
+        is_admin: Set(new.is_admin),
+        status: Set("active".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(row)
+}
+
+/// Finds an account by NIP, e-mail (case-insensitive) or login name.
+pub async fn find_by_login(db: &DatabaseConnection, login: &str) -> Result<Option<User>, DbErr> {
+    let login = login.trim();
+    if login.is_empty() || login.len() > 254 {
+        return Ok(None);
+    }
+    let condition = if login.contains('@') {
+        user_account::Column::Email.eq(login.to_lowercase())
+    } else {
+        user_account::Column::Username.eq(login)
+    };
+    user_account::Entity::find().filter(condition).one(db).await
+}
+
+pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<User>, DbErr> {
+    user_account::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn set_password(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    clock: &dyn Clock,
+    user: User,
+    password: &SecretString,
+) -> Result<(), UserError> {
+    check_password_policy(password)?;
+    let hash = hasher.hash(password).await?;
+    let mut active: user_account::ActiveModel = user.into();
+    active.password_hash = Set(Some(hash));
+    active.updated_at = Set(clock.now());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// "Dr. Siti Aminah, S.Kom., M.T.": front titles, name, then back titles after a comma.
+pub fn display_name(user: &User) -> String {
+    let mut s = String::new();
+    if let Some(front) = user.gelar_depan.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        s.push_str(front);
+        s.push(' ');
+    }
+    s.push_str(user.name.trim());
+    if let Some(back) = user.gelar_belakang.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        s.push_str(", ");
+        s.push_str(back);
+    }
+    s
+}
+
+pub fn is_active(user: &User) -> bool {
+    user.status == "active"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_titles() {
+        let mut u = User {
+            id: "x".into(),
+            username: "u".into(),
+            nip: None,
+            email: None,
+            email_verified: false,
+            phone: None,
+            name: "Siti Aminah".into(),
+            gelar_depan: Some("Dr.".into()),
+            gelar_belakang: Some("S.Kom., M.T.".into()),
+            opd_code: None,
+            jabatan: None,
+            password_hash: None,
+            is_admin: false,
+            status: "active".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(display_name(&u), "Dr. Siti Aminah, S.Kom., M.T.");
+        u.gelar_depan = None;
+        u.gelar_belakang = Some(" ".into());
+        assert_eq!(display_name(&u), "Siti Aminah");
+        assert!(normalise_email("Siti@KotaBogor.go.id").is_ok_and(|e| e == "siti@kotabogor.go.id"));
+        assert!(normalise_email("no-at-sign").is_err());
+    }
+}
