@@ -112,8 +112,20 @@ impl OAuthError {
         Self::new(ErrorCode::TemporarilyUnavailable, "a back end is unavailable; try again shortly")
     }
 
+    /// RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
+    pub fn bearer_missing() -> Self {
+        Self {
+            code: ErrorCode::InvalidToken,
+            description: None,
+            challenge: Some("Bearer"),
+        }
+    }
+
     fn bearer_header(&self) -> String {
         let mut v = String::from("Bearer realm=\"gapura\"");
+        if self.code == ErrorCode::InvalidToken && self.description.is_none() {
+            return v;
+        }
         v.push_str(&format!(", error=\"{}\"", self.code.as_str()));
         if let Some(d) = &self.description {
             v.push_str(&format!(", error_description=\"{}\"", d.replace(['"', '\\'], "'")));

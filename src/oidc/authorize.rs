@@ -227,7 +227,7 @@ pub async fn proceed(
         None => true,
         Some(_) if fresh_login => false,
         Some((_, s)) => {
-            prompt("login") || prompt("select_account") || ar.max_age.is_some_and(|m| now - s.auth_time > m)
+            prompt("login") || prompt("select_account") || ar.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m)
         }
     };
     if let (Some(hint), Some((_, s))) = (&ar.id_token_hint_sub, &current) {

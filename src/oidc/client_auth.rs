@@ -64,8 +64,34 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// Authenticates the calling client. `endpoint` is this endpoint's URL, accepted as
-/// an assertion audience beside the issuer and the token endpoint.
+/// an assertion audience beside the issuer and the token endpoint. Failures are audited.
 pub async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Params,
+    endpoint: &str,
+) -> Result<Client, OAuthError> {
+    let result = authenticate_inner(state, req, params, endpoint).await;
+    if let Err(e) = &result {
+        if e.code == crate::error::ErrorCode::InvalidClient {
+            let claimed = basic_credentials(req)
+                .ok()
+                .flatten()
+                .map(|(id, _)| id)
+                .or_else(|| params.get("client_id").map(str::to_owned));
+            let mut event = crate::audit::AuditEvent::new("client.auth", false)
+                .ip(crate::http::client_ip(req))
+                .detail(serde_json::json!({"endpoint": endpoint, "reason": e.description}));
+            if let Some(id) = claimed.filter(|id| id.len() <= 255) {
+                event = event.client(id);
+            }
+            state.audit.record(state.now(), event).await;
+        }
+    }
+    result
+}
+
+async fn authenticate_inner(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,

@@ -50,7 +50,7 @@ pub async fn userinfo_post(req: HttpRequest, state: web::Data<AppState>, body: w
 async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse, OAuthError> {
     let Some(token) = token else {
         // RFC 6750 §3.1: no error code when the request carried no credentials.
-        return Err(OAuthError { code: ErrorCode::InvalidToken, description: None, challenge: None }.with_challenge("Bearer"));
+        return Err(OAuthError::bearer_missing());
     };
     let v = tokens::check_access_token(state, &token)
         .await?

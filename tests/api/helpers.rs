@@ -1,0 +1,246 @@
+//! Test harness: spawns Gapura and drives its login pages like a browser would.
+#![allow(dead_code)]
+
+use gapura::clients::{self, Client, NewClient};
+use gapura::clock::OffsetClock;
+use gapura::config::Settings;
+use gapura::startup::Application;
+use gapura::state::AppState;
+use gapura::users::{self, NewUser, User};
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{ClientId, ClientSecret, IssuerUrl, RedirectUrl};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "kata-sandi-yang-kuat-1";
+pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+pub struct TestApp {
+    pub issuer: String,
+    pub state: actix_web::web::Data<AppState>,
+    pub clock: Arc<OffsetClock>,
+    /// A browser: keeps cookies, does not follow redirects.
+    pub browser: reqwest::Client,
+    /// What an RP's back end uses (no cookies, no redirects).
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database
+/// when `DATABASE_URL` points at a server.
+async fn database_url(dir: &std::path::Path) -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let name = format!("gapura_t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&url).await.expect("connect to PostgreSQL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}/gapura.db?mode=rwc", dir.display()),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::defaults().expect("default settings");
+    settings.bind = "127.0.0.1:0".into();
+    settings.database_url = SecretString::from(database_url(dir.path()).await);
+    settings.keys_dir = dir.path().join("keys");
+    settings.admin_password = Some(SecretString::from("admin-password-for-tests"));
+    settings.password.memory_kib = 4096;
+    settings.password.iterations = 1;
+    configure(&mut settings);
+    let clock = Arc::new(OffsetClock::default());
+    let app = Application::build_with_clock(settings, clock.clone()).await.expect("application starts");
+    let issuer = app.state().issuer.clone();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        issuer,
+        state,
+        clock,
+        browser: client_builder().cookie_store(true).build().expect("browser"),
+        http: client_builder().build().expect("http client"),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    pub fn new_browser(&self) -> reqwest::Client {
+        client_builder().cookie_store(true).build().expect("browser")
+    }
+
+    pub async fn add_user(&self, nip: &str, email: &str) -> User {
+        users::create(
+            &self.state.db,
+            &self.state.hasher,
+            self.state.clock.as_ref(),
+            NewUser {
+                username: nip.into(),
+                email: Some(email.into()),
+                name: "Siti Aminah".into(),
+                gelar_depan: Some("Dr.".into()),
+                gelar_belakang: Some("S.Kom., M.T.".into()),
+                phone: Some("081234567890".into()),
+                password: Some(SecretString::from(PASSWORD)),
+                ..NewUser::default()
+            },
+        )
+        .await
+        .expect("create user")
+    }
+
+    /// The standard test person.
+    pub async fn siti(&self) -> User {
+        self.add_user("198609262015052001", "siti.aminah@kotabogor.go.id").await
+    }
+
+    pub async fn add_client(&self, new: NewClient) -> (Client, Option<String>) {
+        clients::register(&self.state.db, &self.state.master, self.state.clock.as_ref(), new).await.expect("register client")
+    }
+
+    /// A confidential first-party web app (no consent page).
+    pub async fn web_client(&self) -> (Client, String) {
+        let (c, s) = self
+            .add_client(NewClient {
+                name: "e-Kinerja".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                first_party: true,
+                grant_types: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+                ..NewClient::default()
+            })
+            .await;
+        (c, s.expect("secret"))
+    }
+
+    /// Discovery through the RP library, and a client configured from it.
+    pub async fn rp(&self, client: &Client, secret: Option<&str>) -> openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(self.issuer.clone()).expect("issuer"), &self.http)
+            .await
+            .expect("discovery");
+        CoreClient::from_provider_metadata(metadata, ClientId::new(client.id.clone()), secret.map(|s| ClientSecret::new(s.into())))
+            .set_redirect_uri(RedirectUrl::new(client.redirect_uris[0].clone()).expect("redirect"))
+    }
+
+    /// Follows an authorization URL through login (and consent when asked) and
+    /// returns the final redirect to the client.
+    pub async fn authorize(&self, browser: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
+        let mut location = location(&browser.get(url).send().await.expect("authorize"));
+        if location.starts_with("/login") {
+            let page = browser.get(self.url(&location)).send().await.expect("login page").text().await.expect("html");
+            let resp = browser
+                .post(self.url("/login"))
+                .form(&[
+                    ("csrf", hidden(&page, "csrf").as_str()),
+                    ("req", hidden(&page, "req").as_str()),
+                    ("username", username),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .expect("login post");
+            if resp.status() == 401 {
+                return "login-failed".into();
+            }
+            location = self::location(&resp);
+        }
+        if location.starts_with("/consent") {
+            location = self.consent(browser, &location, "allow").await;
+        }
+        location
+    }
+
+    pub async fn consent(&self, browser: &reqwest::Client, location: &str, decision: &str) -> String {
+        let page = browser.get(self.url(location)).send().await.expect("consent page").text().await.expect("html");
+        let resp = browser
+            .post(self.url("/consent"))
+            .form(&[("csrf", hidden(&page, "csrf").as_str()), ("req", hidden(&page, "req").as_str()), ("decision", decision)])
+            .send()
+            .await
+            .expect("consent post");
+        self::location(&resp)
+    }
+
+    /// An authorization code for `client` (PKCE S256), via the login form.
+    pub async fn code_for(&self, client: &Client, scope: &str, verifier: &str) -> String {
+        let url = format!(
+            "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state=s1&nonce=n1&code_challenge={}&code_challenge_method=S256",
+            self.issuer,
+            enc(&client.id),
+            enc(&client.redirect_uris[0]),
+            enc(scope),
+            challenge(verifier)
+        );
+        let loc = self.authorize(&self.browser, &url, "198609262015052001", PASSWORD).await;
+        query_param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
+    }
+
+    pub async fn token(&self, client: &Client, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(self.url("/token")).basic_auth(&client.id, Some(secret)).form(form).send().await.expect("token request")
+    }
+
+    pub async fn audit_events(&self, event: &str) -> Vec<entity::audit_event::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::audit_event::Entity::find()
+            .filter(entity::audit_event::Column::Event.eq(event))
+            .all(&self.state.db)
+            .await
+            .expect("audit query")
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn challenge(verifier: &str) -> String {
+    gapura::crypto::b64(&gapura::crypto::sha256(verifier.as_bytes()))
+}
+
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("expected a redirect, got {}", resp.status()))
+        .to_str()
+        .expect("location")
+        .to_owned()
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in page")) + marker.len();
+    let end = html[start..].find('"').expect("end of value") + start;
+    html[start..end].to_owned()
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+pub async fn json(resp: reqwest::Response) -> serde_json::Value {
+    resp.json().await.expect("json body")
+}

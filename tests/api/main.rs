@@ -1,0 +1,15 @@
+//! Integration tests: the real server on port 0, the real database (SQLite file,
+//! or PostgreSQL when `DATABASE_URL` says so), a real HTTP client, and the
+//! `openidconnect` crate as the relying party.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod client_auth;
+mod code_flow;
+mod discovery;
+mod keys;
+mod login_ui;
+mod negative;
+mod tokens;
