@@ -70,7 +70,10 @@ impl Audit {
             subject: Set(e.subject),
             client_id: Set(e.client_id),
             ip: Set(e.ip),
-            detail: Set(e.detail.unwrap_or(Value::Object(Default::default())).to_string()),
+            detail: Set(e
+                .detail
+                .unwrap_or(Value::Object(Default::default()))
+                .to_string()),
         };
         if let Err(err) = row.insert(&self.db).await {
             tracing::error!(error = %err, event = e.event, "audit record could not be written");

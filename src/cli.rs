@@ -17,7 +17,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "gapura", version, about = "Gapura: single sign-on (OpenID Connect) for Kota Bogor")]
+#[command(
+    name = "gapura",
+    version,
+    about = "Gapura: single sign-on (OpenID Connect) for Kota Bogor"
+)]
 pub struct Cli {
     /// Optional TOML configuration file (overridden by GAPURA_* environment variables).
     #[arg(long, global = true, env = "GAPURA_CONFIG")]
@@ -140,7 +144,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = crate::db::connect(secrecy::ExposeSecret::expose_secret(&settings.database_url)).await?;
+            let db =
+                crate::db::connect(secrecy::ExposeSecret::expose_secret(&settings.database_url))
+                    .await?;
             crate::db::migrate(&db).await?;
             println!("migrations applied");
         }
@@ -167,11 +173,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let t = &state.settings.tokens;
                     let keep = t.id_token_ttl.max(t.access_token_ttl) + 300;
                     let kids = state.keys.rotate(now, delay, keep).await?;
-                    state.audit.record(now, AuditEvent::new("keys.rotate", true).actor("cli").detail(json!({"kids": kids, "delay": delay}))).await;
+                    state
+                        .audit
+                        .record(
+                            now,
+                            AuditEvent::new("keys.rotate", true)
+                                .actor("cli")
+                                .detail(json!({"kids": kids, "delay": delay})),
+                        )
+                        .await;
                     if cli.json {
                         println!("{}", json!({"created": kids, "activates_at": now + delay}));
                     } else {
-                        println!("published {} new keys; they sign from {} (in {delay} s)", kids.len(), now + delay);
+                        println!(
+                            "published {} new keys; they sign from {} (in {delay} s)",
+                            kids.len(),
+                            now + delay
+                        );
                     }
                 }
                 KeysCommand::List => {
@@ -179,9 +197,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     if cli.json {
                         println!("{}", serde_json::to_string_pretty(&keys)?);
                     } else {
-                        println!("{:<18} {:<6} {:<8} {:>12}", "KID", "ALG", "STATE", "ACTIVATES");
+                        println!(
+                            "{:<18} {:<6} {:<8} {:>12}",
+                            "KID", "ALG", "STATE", "ACTIVATES"
+                        );
                         for k in keys {
-                            println!("{:<18} {:<6} {:<8} {:>12}", k.kid, k.alg, k.state, k.activates_at);
+                            println!(
+                                "{:<18} {:<6} {:<8} {:>12}",
+                                k.kid, k.alg, k.state, k.activates_at
+                            );
                         }
                     }
                 }
@@ -192,7 +216,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn admin_state(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
-    let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{}", settings.bind));
+    let issuer = settings
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
     Ok(build_state(settings, clock, issuer).await?)
 }
 
@@ -202,14 +229,21 @@ fn print_demo(state: &AppState, summary: &crate::demo::DemoSummary) {
     for (nip, name) in &summary.people {
         println!("    {nip}  {name}");
     }
-    println!("  Demo client: {} (public, PKCE), redirect {}", crate::demo::DEMO_CLIENT_ID, crate::demo::DEMO_REDIRECT_URI);
+    println!(
+        "  Demo client: {} (public, PKCE), redirect {}",
+        crate::demo::DEMO_CLIENT_ID,
+        crate::demo::DEMO_REDIRECT_URI
+    );
     println!("  Try it: cargo run --example demo-rp, then open http://127.0.0.1:8081/");
     println!("  Issuer: {}\n", state.issuer);
 }
 
 async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Result<()> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         bail!("no password on standard input");
@@ -230,7 +264,15 @@ async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Re
         },
     )
     .await?;
-    state.audit.record(state.now(), AuditEvent::new("admin.user.create", true).actor("cli").subject(user.id.clone())).await;
+    state
+        .audit
+        .record(
+            state.now(),
+            AuditEvent::new("admin.user.create", true)
+                .actor("cli")
+                .subject(user.id.clone()),
+        )
+        .await;
     if json_out {
         println!("{}", json!({"id": user.id, "username": user.username}));
     } else {
@@ -242,14 +284,21 @@ async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Re
 async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow::Result<()> {
     let alg = match args.alg.as_deref() {
         None => None,
-        Some(a) => Some(Alg::parse(a).with_context(|| format!("unknown algorithm `{a}` (RS256, ES256, EdDSA)"))?),
+        Some(a) => Some(
+            Alg::parse(a)
+                .with_context(|| format!("unknown algorithm `{a}` (RS256, ES256, EdDSA)"))?,
+        ),
     };
     let auth_method = match args.auth_method.as_deref() {
         None => None,
-        Some(m) => Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method `{m}`"))?),
+        Some(m) => {
+            Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method `{m}`"))?)
+        }
     };
     let jwks = match &args.jwks_file {
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?),
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
         None => None,
     };
     let (client, secret) = clients::register(
@@ -271,9 +320,20 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
         },
     )
     .await?;
-    state.audit.record(state.now(), AuditEvent::new("admin.client.create", true).actor("cli").client(client.id.clone())).await;
+    state
+        .audit
+        .record(
+            state.now(),
+            AuditEvent::new("admin.client.create", true)
+                .actor("cli")
+                .client(client.id.clone()),
+        )
+        .await;
     if json_out {
-        println!("{}", json!({"client_id": client.id, "client_secret": secret, "token_endpoint_auth_method": client.auth_method.as_str()}));
+        println!(
+            "{}",
+            json!({"client_id": client.id, "client_secret": secret, "token_endpoint_auth_method": client.auth_method.as_str()})
+        );
     } else {
         println!("client_id:     {}", client.id);
         if let Some(s) = secret {

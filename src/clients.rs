@@ -3,8 +3,8 @@
 
 use crate::clock::Clock;
 use crate::crypto::{MasterKeys, random_token};
-use crate::domain::scope::{DEFAULT_CLIENT_SCOPES, KNOWN_SCOPES, Scopes};
 use crate::domain::RedirectUri;
+use crate::domain::scope::{DEFAULT_CLIENT_SCOPES, KNOWN_SCOPES, Scopes};
 use crate::jose::{Alg, JwkSet};
 use entity::client;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set};
@@ -18,7 +18,12 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    pub const SUPPORTED: [&'static str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+    pub const SUPPORTED: [&'static str; 4] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,11 +76,17 @@ impl Client {
     fn from_row(row: client::Model) -> Result<Self, DbErr> {
         let bad = |what: &str| DbErr::Custom(format!("client {}: bad {what}", row.client_id));
         Ok(Self {
-            auth_method: AuthMethod::parse(&row.token_endpoint_auth_method).ok_or_else(|| bad("auth method"))?,
-            redirect_uris: serde_json::from_str(&row.redirect_uris).map_err(|_| bad("redirect_uris"))?,
+            auth_method: AuthMethod::parse(&row.token_endpoint_auth_method)
+                .ok_or_else(|| bad("auth method"))?,
+            redirect_uris: serde_json::from_str(&row.redirect_uris)
+                .map_err(|_| bad("redirect_uris"))?,
             post_logout_redirect_uris: serde_json::from_str(&row.post_logout_redirect_uris)
                 .map_err(|_| bad("post_logout_redirect_uris"))?,
-            grant_types: row.grant_types.split_whitespace().map(str::to_owned).collect(),
+            grant_types: row
+                .grant_types
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
             allowed_scopes: Scopes::parse(&row.allowed_scopes).map_err(|_| bad("scopes"))?,
             alg: Alg::parse(&row.id_token_signed_response_alg).ok_or_else(|| bad("alg"))?,
             jwks: match &row.jwks {
@@ -134,9 +145,15 @@ pub async fn register(
     if name.is_empty() || name.len() > 200 {
         return Err(invalid("name must be 1 to 200 characters"));
     }
-    let method = new.auth_method.unwrap_or(if new.public { AuthMethod::None } else { AuthMethod::ClientSecretBasic });
+    let method = new.auth_method.unwrap_or(if new.public {
+        AuthMethod::None
+    } else {
+        AuthMethod::ClientSecretBasic
+    });
     if new.public != (method == AuthMethod::None) {
-        return Err(invalid("public clients use auth method `none`; confidential clients must not"));
+        return Err(invalid(
+            "public clients use auth method `none`; confidential clients must not",
+        ));
     }
     let grants: Vec<String> = if new.grant_types.is_empty() {
         vec!["authorization_code".into(), "refresh_token".into()]
@@ -153,40 +170,64 @@ pub async fn register(
     }
     let mut redirect_uris = Vec::new();
     for uri in &new.redirect_uris {
-        redirect_uris.push(RedirectUri::parse(uri).map_err(|e| invalid(e.to_string()))?.as_str().to_owned());
+        redirect_uris.push(
+            RedirectUri::parse(uri)
+                .map_err(|e| invalid(e.to_string()))?
+                .as_str()
+                .to_owned(),
+        );
     }
     if grants.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
-        return Err(invalid("authorization_code needs at least one redirect URI"));
+        return Err(invalid(
+            "authorization_code needs at least one redirect URI",
+        ));
     }
     let mut post_logout = Vec::new();
     for uri in &new.post_logout_redirect_uris {
-        post_logout.push(RedirectUri::parse(uri).map_err(|e| invalid(e.to_string()))?.as_str().to_owned());
+        post_logout.push(
+            RedirectUri::parse(uri)
+                .map_err(|e| invalid(e.to_string()))?
+                .as_str()
+                .to_owned(),
+        );
     }
-    let scopes = Scopes::parse(new.scopes.as_deref().unwrap_or(DEFAULT_CLIENT_SCOPES)).map_err(|e| invalid(e.to_string()))?;
+    let scopes = Scopes::parse(new.scopes.as_deref().unwrap_or(DEFAULT_CLIENT_SCOPES))
+        .map_err(|e| invalid(e.to_string()))?;
     if let Some(unknown) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(s)) {
         return Err(invalid(format!("unknown scope `{unknown}`")));
     }
     let jwks = match (&new.jwks, method) {
         (Some(text), _) => {
-            let set: JwkSet = serde_json::from_str(text).map_err(|e| invalid(format!("jwks is not a JWK Set: {e}")))?;
+            let set: JwkSet = serde_json::from_str(text)
+                .map_err(|e| invalid(format!("jwks is not a JWK Set: {e}")))?;
             if set.keys.is_empty() {
                 return Err(invalid("jwks has no keys"));
             }
             Some(serde_json::to_string(&set).map_err(|e| invalid(e.to_string()))?)
         }
-        (None, AuthMethod::PrivateKeyJwt) => return Err(invalid("private_key_jwt needs the client's jwks")),
+        (None, AuthMethod::PrivateKeyJwt) => {
+            return Err(invalid("private_key_jwt needs the client's jwks"));
+        }
         (None, _) => None,
     };
     let id = new.client_id.clone().unwrap_or_else(|| random_token(16));
-    let secret = matches!(method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost).then(|| random_token(32));
+    let secret = matches!(
+        method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    )
+    .then(|| random_token(32));
     let now = clock.now();
     let row = client::ActiveModel {
         client_id: Set(id),
         name: Set(name.to_owned()),
         secret_digest: Set(secret.as_deref().map(|s| master.secret_digest(s))),
         token_endpoint_auth_method: Set(method.as_str().to_owned()),
-        redirect_uris: Set(serde_json::to_string(&redirect_uris).map_err(|e| invalid(e.to_string()))?),
-        post_logout_redirect_uris: Set(serde_json::to_string(&post_logout).map_err(|e| invalid(e.to_string()))?),
+        redirect_uris: Set(
+            serde_json::to_string(&redirect_uris).map_err(|e| invalid(e.to_string()))?
+        ),
+        post_logout_redirect_uris: Set(
+            serde_json::to_string(&post_logout).map_err(|e| invalid(e.to_string()))?
+        ),
         grant_types: Set(grants.join(" ")),
         allowed_scopes: Set(scopes.to_string()),
         first_party: Set(new.first_party),
@@ -205,7 +246,10 @@ pub async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<Cli
     if client_id.is_empty() || client_id.len() > 255 {
         return Ok(None);
     }
-    match client::Entity::find_by_id(client_id.to_owned()).one(db).await? {
+    match client::Entity::find_by_id(client_id.to_owned())
+        .one(db)
+        .await?
+    {
         Some(row) => Ok(Some(Client::from_row(row)?)),
         None => Ok(None),
     }

@@ -98,10 +98,10 @@ impl Settings {
                 .separator("__"),
         );
         for (var, key) in [("DATABASE_URL", "database_url"), ("REDIS_URL", "redis_url")] {
-            if let Ok(value) = std::env::var(var) {
-                if !value.is_empty() {
-                    builder = builder.set_override(key, value)?;
-                }
+            if let Ok(value) = std::env::var(var)
+                && !value.is_empty()
+            {
+                builder = builder.set_override(key, value)?;
             }
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
@@ -123,20 +123,46 @@ impl Settings {
             validate_issuer(issuer)?;
         }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("bind", format!("`{}` is not an address:port", self.bind)));
+            return Err(invalid(
+                "bind",
+                format!("`{}` is not an address:port", self.bind),
+            ));
         }
         let t = &self.tokens;
         for (key, value, min, max) in [
             ("tokens.access_token_ttl", t.access_token_ttl, 30, 86_400),
             ("tokens.id_token_ttl", t.id_token_ttl, 30, 86_400),
-            ("tokens.refresh_token_ttl", t.refresh_token_ttl, 60, 31_536_000),
+            (
+                "tokens.refresh_token_ttl",
+                t.refresh_token_ttl,
+                60,
+                31_536_000,
+            ),
             ("tokens.code_ttl", t.code_ttl, 10, 600),
-            ("tokens.key_activation_delay", t.key_activation_delay, 0, 604_800),
-            ("session.idle_timeout", self.session.idle_timeout, 60, 86_400),
-            ("session.absolute_lifetime", self.session.absolute_lifetime, 60, 604_800),
+            (
+                "tokens.key_activation_delay",
+                t.key_activation_delay,
+                0,
+                604_800,
+            ),
+            (
+                "session.idle_timeout",
+                self.session.idle_timeout,
+                60,
+                86_400,
+            ),
+            (
+                "session.absolute_lifetime",
+                self.session.absolute_lifetime,
+                60,
+                604_800,
+            ),
         ] {
             if !(min..=max).contains(&value) {
-                return Err(invalid(key, format!("{value} is outside {min}..={max} seconds")));
+                return Err(invalid(
+                    key,
+                    format!("{value} is outside {min}..={max} seconds"),
+                ));
             }
         }
         let p = &self.password;
@@ -164,8 +190,14 @@ pub fn validate_issuer(issuer: &str) -> Result<Url, ConfigError> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(invalid("issuer", "must use https (http only for localhost)")),
-        other => Err(invalid("issuer", format!("scheme `{other}` is not http(s)"))),
+        "http" => Err(invalid(
+            "issuer",
+            "must use https (http only for localhost)",
+        )),
+        other => Err(invalid(
+            "issuer",
+            format!("scheme `{other}` is not http(s)"),
+        )),
     }
 }
 

@@ -6,18 +6,34 @@ use crate::state::AppState;
 use entity::consent;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-pub async fn covers(state: &AppState, user_id: &str, client_id: &str, scope: &Scopes) -> Result<bool, OAuthError> {
-    let row = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned())).one(&state.db).await?;
+pub async fn covers(
+    state: &AppState,
+    user_id: &str,
+    client_id: &str,
+    scope: &Scopes,
+) -> Result<bool, OAuthError> {
+    let row = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
+        .one(&state.db)
+        .await?;
     Ok(row.is_some_and(|r| Scopes::parse(&r.scope).is_ok_and(|granted| scope.is_subset(&granted))))
 }
 
-pub async fn remember(state: &AppState, user_id: &str, client_id: &str, scope: &Scopes) -> Result<(), OAuthError> {
+pub async fn remember(
+    state: &AppState,
+    user_id: &str,
+    client_id: &str,
+    scope: &Scopes,
+) -> Result<(), OAuthError> {
     let now = state.now();
-    let existing = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned())).one(&state.db).await?;
+    let existing = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
+        .one(&state.db)
+        .await?;
     match existing {
         Some(row) => {
             let merged = format!("{} {}", row.scope, scope);
-            let merged = Scopes::parse(&merged).unwrap_or_else(|_| scope.clone()).to_string();
+            let merged = Scopes::parse(&merged)
+                .unwrap_or_else(|_| scope.clone())
+                .to_string();
             let mut active: consent::ActiveModel = row.into();
             active.scope = Set(merged);
             active.granted_at = Set(now);

@@ -85,7 +85,9 @@ impl hkdf::KeyType for Len {
 
 fn derive(prk: &hkdf::Prk, label: &[u8]) -> Result<[u8; 32], KeyError> {
     let info = [label];
-    let okm = prk.expand(&info, Len(32)).map_err(|_| KeyError::BadMasterKey)?;
+    let okm = prk
+        .expand(&info, Len(32))
+        .map_err(|_| KeyError::BadMasterKey)?;
     let mut out = [0u8; 32];
     okm.fill(&mut out).map_err(|_| KeyError::BadMasterKey)?;
     Ok(out)

@@ -40,14 +40,23 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
     for row in reader.records() {
         let row = row?;
         let code = row.get(0).unwrap_or_default().trim().to_owned();
-        if code.is_empty() || opd::Entity::find_by_id(code.clone()).one(&state.db).await?.is_some() {
+        if code.is_empty()
+            || opd::Entity::find_by_id(code.clone())
+                .one(&state.db)
+                .await?
+                .is_some()
+        {
             continue;
         }
         opd::ActiveModel {
             code: Set(code),
             name: Set(row.get(1).unwrap_or_default().trim().to_owned()),
             kind: Set(row.get(2).unwrap_or_default().trim().to_owned()),
-            parent_code: Set(row.get(3).map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned)),
+            parent_code: Set(row
+                .get(3)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -60,12 +69,24 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
     let headers = reader.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (nip, nama, depan, belakang, email, hp, opd_code, jabatan, kedudukan) = (
-        col("nipBaru"), col("nama"), col("gelarDepan"), col("gelarBelakang"), col("email"),
-        col("noHp"), col("opdKode"), col("jabatanNama"), col("kedudukanPnsId"),
+        col("nipBaru"),
+        col("nama"),
+        col("gelarDepan"),
+        col("gelarBelakang"),
+        col("email"),
+        col("noHp"),
+        col("opdKode"),
+        col("jabatanNama"),
+        col("kedudukanPnsId"),
     );
     for row in reader.records() {
         let row = row?;
-        let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let get = |i: Option<usize>| {
+            i.and_then(|i| row.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let Some(nip_value) = get(nip) else { continue };
         let active = matches!(get(kedudukan).as_deref(), Some("01") | None);
         if !active || users::find_by_login(&state.db, &nip_value).await?.is_some() {
@@ -100,7 +121,10 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
             NewClient {
                 client_id: Some(DEMO_CLIENT_ID.into()),
                 name: "Demo RP (contoh aplikasi)".into(),
-                redirect_uris: vec![DEMO_REDIRECT_URI.into(), "http://localhost:8081/callback".into()],
+                redirect_uris: vec![
+                    DEMO_REDIRECT_URI.into(),
+                    "http://localhost:8081/callback".into(),
+                ],
                 post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
                 public: true,
                 ..NewClient::default()

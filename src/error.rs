@@ -104,12 +104,18 @@ impl OAuthError {
     /// An internal failure: logged here with its detail, answered without it.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");
-        Self::new(ErrorCode::TemporarilyUnavailable, "a back end is unavailable; try again shortly")
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "a back end is unavailable; try again shortly",
+        )
     }
 
     /// RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
@@ -128,7 +134,10 @@ impl OAuthError {
         }
         v.push_str(&format!(", error=\"{}\"", self.code.as_str()));
         if let Some(d) = &self.description {
-            v.push_str(&format!(", error_description=\"{}\"", d.replace(['"', '\\'], "'")));
+            v.push_str(&format!(
+                ", error_description=\"{}\"",
+                d.replace(['"', '\\'], "'")
+            ));
         }
         v
     }
@@ -173,7 +182,10 @@ impl ResponseError for OAuthError {
                 }
             }
             Some(scheme) => {
-                resp.insert_header((header::WWW_AUTHENTICATE, format!("{scheme} realm=\"gapura\"")));
+                resp.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("{scheme} realm=\"gapura\""),
+                ));
             }
             None => {}
         }
@@ -187,7 +199,9 @@ impl ResponseError for OAuthError {
 impl From<sea_orm::DbErr> for OAuthError {
     fn from(e: sea_orm::DbErr) -> Self {
         match e {
-            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => OAuthError::unavailable(e),
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
+                OAuthError::unavailable(e)
+            }
             other => OAuthError::internal(other),
         }
     }

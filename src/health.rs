@@ -12,7 +12,10 @@ pub async fn live() -> HttpResponse {
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let db_ok = state.db.execute_unprepared("SELECT 1").await.is_ok();
     let store_ok = state.store.ping().await.is_ok();
-    let keys_ok = state.keys.signer(crate::jose::Alg::Rs256, state.now()).is_ok();
+    let keys_ok = state
+        .keys
+        .signer(crate::jose::Alg::Rs256, state.now())
+        .is_ok();
     let status = |ok: bool| if ok { "up" } else { "down" };
     let body = json!({
         "status": if db_ok && store_ok && keys_ok { "ready" } else { "unavailable" },
@@ -23,8 +26,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         }
     });
     if db_ok && store_ok && keys_ok {
-        HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
+        HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(body)
     } else {
-        HttpResponse::ServiceUnavailable().insert_header(("Cache-Control", "no-store")).json(body)
+        HttpResponse::ServiceUnavailable()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(body)
     }
 }

@@ -54,16 +54,21 @@ impl Params {
     /// Rejects the request if any parameter was repeated or too large.
     pub fn ensure_clean(&self) -> Result<(), OAuthError> {
         if let Some(d) = self.duplicated.first() {
-            return Err(OAuthError::invalid_request(format!("parameter `{d}` is repeated")));
+            return Err(OAuthError::invalid_request(format!(
+                "parameter `{d}` is repeated"
+            )));
         }
         if let Some(o) = self.oversized.first() {
-            return Err(OAuthError::invalid_request(format!("parameter `{o}` is too large")));
+            return Err(OAuthError::invalid_request(format!(
+                "parameter `{o}` is too large"
+            )));
         }
         Ok(())
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name).ok_or_else(|| OAuthError::invalid_request(format!("`{name}` is required")))
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("`{name}` is required")))
     }
 
     pub fn is_dirty(&self, name: &str) -> bool {
@@ -80,7 +85,9 @@ pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError>
         .unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request("body must be application/x-www-form-urlencoded"));
+        return Err(OAuthError::invalid_request(
+            "body must be application/x-www-form-urlencoded",
+        ));
     }
     Params::parse(body)
 }
@@ -95,10 +102,10 @@ pub const CSRF_COOKIE: &str = "gapura_csrf";
 /// Double submit: the form carries HMAC(cookie value), the cookie carries the value.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     let name = state.cookie_name(CSRF_COOKIE);
-    if let Some(c) = req.cookie(&name) {
-        if c.value().len() == 43 {
-            return (state.master.csrf_tag(c.value()), None);
-        }
+    if let Some(c) = req.cookie(&name)
+        && c.value().len() == 43
+    {
+        return (state.master.csrf_tag(c.value()), None);
     }
     let value = random_token(32);
     let cookie = Cookie::build(name, value.clone())
@@ -111,20 +118,29 @@ pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie
 }
 
 pub fn csrf_valid(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> bool {
-    let Some(presented) = presented else { return false };
-    let Some(cookie) = req.cookie(&state.cookie_name(CSRF_COOKIE)) else { return false };
-    ct_eq(state.master.csrf_tag(cookie.value()).as_bytes(), presented.as_bytes())
+    let Some(presented) = presented else {
+        return false;
+    };
+    let Some(cookie) = req.cookie(&state.cookie_name(CSRF_COOKIE)) else {
+        return false;
+    };
+    ct_eq(
+        state.master.csrf_tag(cookie.value()).as_bytes(),
+        presented.as_bytes(),
+    )
 }
 
 /// Strict CSP for Gapura's pages. `form_target` adds the origin a form's answer
 /// redirects to (browsers apply `form-action` to redirects after a submission).
 pub fn csp(form_target: Option<&str>) -> String {
     let mut form_action = String::from("'self'");
-    if let Some(origin) = form_target.and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin().ascii_serialization()) {
-        if origin != "null" {
-            form_action.push(' ');
-            form_action.push_str(&origin);
-        }
+    if let Some(origin) = form_target
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        && origin != "null"
+    {
+        form_action.push(' ');
+        form_action.push_str(&origin);
     }
     format!(
         "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; \
@@ -139,7 +155,11 @@ pub fn security_headers(resp: &mut HttpResponseBuilder) {
         .insert_header((header::X_FRAME_OPTIONS, "DENY"));
 }
 
-pub fn html(status: actix_web::http::StatusCode, body: String, form_target: Option<&str>) -> HttpResponse {
+pub fn html(
+    status: actix_web::http::StatusCode,
+    body: String,
+    form_target: Option<&str>,
+) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
     security_headers(&mut resp);
     resp.insert_header((header::CONTENT_SECURITY_POLICY, csp(form_target)))

@@ -87,12 +87,16 @@ impl SigningKeyPair {
     pub fn from_pkcs8(kid: String, alg: Alg, der: &[u8]) -> Result<Self, JoseError> {
         let rng = SystemRandom::new();
         let pair = match alg {
-            Alg::Rs256 => KeyPairKind::Rsa(RsaKeyPair::from_pkcs8(der).map_err(|_| JoseError::Malformed)?),
+            Alg::Rs256 => {
+                KeyPairKind::Rsa(RsaKeyPair::from_pkcs8(der).map_err(|_| JoseError::Malformed)?)
+            }
             Alg::Es256 => KeyPairKind::Ec(
                 EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
                     .map_err(|_| JoseError::Malformed)?,
             ),
-            Alg::EdDsa => KeyPairKind::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|_| JoseError::Malformed)?),
+            Alg::EdDsa => {
+                KeyPairKind::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|_| JoseError::Malformed)?)
+            }
         };
         Ok(Self { kid, alg, pair })
     }
@@ -103,12 +107,19 @@ impl SigningKeyPair {
         match alg {
             Alg::Rs256 => {
                 use rsa::pkcs8::EncodePrivateKey;
-                let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|_| JoseError::Malformed)?;
-                Ok(key.to_pkcs8_der().map_err(|_| JoseError::Malformed)?.as_bytes().to_vec())
+                let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+                    .map_err(|_| JoseError::Malformed)?;
+                Ok(key
+                    .to_pkcs8_der()
+                    .map_err(|_| JoseError::Malformed)?
+                    .as_bytes()
+                    .to_vec())
             }
-            Alg::Es256 => EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .map(|d| d.as_ref().to_vec())
-                .map_err(|_| JoseError::Malformed),
+            Alg::Es256 => {
+                EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map(|d| d.as_ref().to_vec())
+                    .map_err(|_| JoseError::Malformed)
+            }
             Alg::EdDsa => Ed25519KeyPair::generate_pkcs8(&rng)
                 .map(|d| d.as_ref().to_vec())
                 .map_err(|_| JoseError::Malformed),
@@ -168,7 +179,9 @@ impl SigningKeyPair {
         let header = serde_json::json!({"alg": self.alg.as_str(), "kid": self.kid, "typ": typ});
         let mut input = b64(header.to_string().as_bytes());
         input.push('.');
-        input.push_str(&b64(&serde_json::to_vec(claims).map_err(|_| JoseError::Malformed)?));
+        input.push_str(&b64(
+            &serde_json::to_vec(claims).map_err(|_| JoseError::Malformed)?
+        ));
         let sig = self.sign_bytes(input.as_bytes())?;
         input.push('.');
         input.push_str(&b64(&sig));
@@ -206,10 +219,10 @@ pub struct JwkSet {
 impl Jwk {
     /// Whether this key can verify a signature made with `alg`.
     fn fits(&self, alg: Alg) -> bool {
-        if let Some(a) = &self.alg {
-            if a != alg.as_str() {
-                return false;
-            }
+        if let Some(a) = &self.alg
+            && a != alg.as_str()
+        {
+            return false;
         }
         if self.use_.as_deref().is_some_and(|u| u != "sig") {
             return false;
@@ -222,11 +235,18 @@ impl Jwk {
     }
 
     fn verify(&self, alg: Alg, msg: &[u8], sig: &[u8]) -> Result<(), JoseError> {
-        let field = |v: &Option<String>| v.as_deref().and_then(b64_decode).ok_or(JoseError::UnknownKey);
+        let field = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(b64_decode)
+                .ok_or(JoseError::UnknownKey)
+        };
         let ok = match alg {
-            Alg::Rs256 => signature::RsaPublicKeyComponents { n: field(&self.n)?, e: field(&self.e)? }
-                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, msg, sig)
-                .is_ok(),
+            Alg::Rs256 => signature::RsaPublicKeyComponents {
+                n: field(&self.n)?,
+                e: field(&self.e)?,
+            }
+            .verify(&signature::RSA_PKCS1_2048_8192_SHA256, msg, sig)
+            .is_ok(),
             Alg::Es256 => {
                 let (x, y) = (field(&self.x)?, field(&self.y)?);
                 if x.len() != 32 || y.len() != 32 {
@@ -243,7 +263,11 @@ impl Jwk {
                 .verify(msg, sig)
                 .is_ok(),
         };
-        if ok { Ok(()) } else { Err(JoseError::BadSignature) }
+        if ok {
+            Ok(())
+        } else {
+            Err(JoseError::BadSignature)
+        }
     }
 }
 
@@ -267,7 +291,8 @@ impl UnverifiedJws {
             return Err(JoseError::Malformed);
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(JoseError::Malformed);
         };
@@ -307,11 +332,18 @@ impl UnverifiedJws {
         let mut found = false;
         for key in candidates {
             found = true;
-            if key.verify(self.alg, self.signing_input.as_bytes(), &self.signature).is_ok() {
+            if key
+                .verify(self.alg, self.signing_input.as_bytes(), &self.signature)
+                .is_ok()
+            {
                 return Ok(());
             }
         }
-        Err(if found { JoseError::BadSignature } else { JoseError::UnknownKey })
+        Err(if found {
+            JoseError::BadSignature
+        } else {
+            JoseError::UnknownKey
+        })
     }
 }
 
@@ -331,7 +363,9 @@ mod tests {
             let jwt = key.sign("JWT", &serde_json::json!({"sub": "x"})).unwrap();
             let parsed = UnverifiedJws::parse(&jwt).unwrap();
             assert_eq!(parsed.alg, alg);
-            let set = JwkSet { keys: vec![key.public_jwk()] };
+            let set = JwkSet {
+                keys: vec![key.public_jwk()],
+            };
             parsed.verify(&set).unwrap();
             // Tampered payload fails.
             let mut parts: Vec<&str> = jwt.split('.').collect();
@@ -345,12 +379,28 @@ mod tests {
     #[test]
     fn rejects_none_hmac_and_crit() {
         let none = format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(b"{}"));
-        assert_eq!(UnverifiedJws::parse(&none).unwrap_err(), JoseError::BadAlgorithm);
+        assert_eq!(
+            UnverifiedJws::parse(&none).unwrap_err(),
+            JoseError::BadAlgorithm
+        );
         let hs = format!("{}.{}.AAAA", b64(br#"{"alg":"HS256"}"#), b64(b"{}"));
-        assert_eq!(UnverifiedJws::parse(&hs).unwrap_err(), JoseError::BadAlgorithm);
-        let crit = format!("{}.{}.AAAA", b64(br#"{"alg":"RS256","crit":["x"]}"#), b64(b"{}"));
-        assert_eq!(UnverifiedJws::parse(&crit).unwrap_err(), JoseError::Critical);
-        assert_eq!(UnverifiedJws::parse("a.b").unwrap_err(), JoseError::Malformed);
+        assert_eq!(
+            UnverifiedJws::parse(&hs).unwrap_err(),
+            JoseError::BadAlgorithm
+        );
+        let crit = format!(
+            "{}.{}.AAAA",
+            b64(br#"{"alg":"RS256","crit":["x"]}"#),
+            b64(b"{}")
+        );
+        assert_eq!(
+            UnverifiedJws::parse(&crit).unwrap_err(),
+            JoseError::Critical
+        );
+        assert_eq!(
+            UnverifiedJws::parse("a.b").unwrap_err(),
+            JoseError::Malformed
+        );
     }
 
     #[test]
@@ -362,6 +412,9 @@ mod tests {
         let mut jwk = rsa.public_jwk();
         jwk.kid = Some(ec.kid.clone());
         jwk.alg = None;
-        assert_eq!(parsed.verify(&JwkSet { keys: vec![jwk] }), Err(JoseError::UnknownKey));
+        assert_eq!(
+            parsed.verify(&JwkSet { keys: vec![jwk] }),
+            Err(JoseError::UnknownKey)
+        );
     }
 }

@@ -60,7 +60,10 @@ impl KeyManager {
     }
 
     fn snapshot(&self) -> Arc<Vec<Arc<LoadedKey>>> {
-        self.keys.read().map(|k| k.clone()).unwrap_or_else(|e| e.into_inner().clone())
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// Makes sure each algorithm has a key that can sign now; generates any that is missing.
@@ -68,7 +71,9 @@ impl KeyManager {
         self.reload(now).await?;
         let keys = self.snapshot();
         for alg in Alg::ALL {
-            let usable = keys.iter().any(|k| k.pair.alg == alg && k.activates_at <= now && k.retires_at.is_none_or(|r| r > now));
+            let usable = keys.iter().any(|k| {
+                k.pair.alg == alg && k.activates_at <= now && k.retires_at.is_none_or(|r| r > now)
+            });
             if !usable {
                 self.create_key(alg, now, now).await?;
             }
@@ -82,8 +87,10 @@ impl KeyManager {
             .map_err(|_| KeysError::NoKey(alg.as_str()))?
             .map_err(|_| KeysError::NoKey(alg.as_str()))?;
         let kid = random_token(12);
-        let pair = SigningKeyPair::from_pkcs8(kid.clone(), alg, &der).map_err(|_| KeysError::BadKey(kid.clone()))?;
-        let jwk = serde_json::to_string(&pair.public_jwk()).map_err(|_| KeysError::BadKey(kid.clone()))?;
+        let pair = SigningKeyPair::from_pkcs8(kid.clone(), alg, &der)
+            .map_err(|_| KeysError::BadKey(kid.clone()))?;
+        let jwk = serde_json::to_string(&pair.public_jwk())
+            .map_err(|_| KeysError::BadKey(kid.clone()))?;
         signing_key::ActiveModel {
             kid: Set(kid.clone()),
             alg: Set(alg.as_str().to_owned()),
@@ -114,15 +121,21 @@ impl KeyManager {
         let current = self.snapshot();
         let mut loaded = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(alg) = Alg::parse(&row.alg) else { continue };
-            if let Some(existing) = current.iter().find(|k| k.pair.kid == row.kid) {
-                if existing.retires_at == row.retires_at && existing.remove_at == row.remove_at {
-                    loaded.push(existing.clone());
-                    continue;
-                }
+            let Some(alg) = Alg::parse(&row.alg) else {
+                continue;
+            };
+            if let Some(existing) = current.iter().find(|k| k.pair.kid == row.kid)
+                && existing.retires_at == row.retires_at
+                && existing.remove_at == row.remove_at
+            {
+                loaded.push(existing.clone());
+                continue;
             }
-            let der = self.master.decrypt(&row.private_key_enc, row.kid.as_bytes())?;
-            let pair = SigningKeyPair::from_pkcs8(row.kid.clone(), alg, &der).map_err(|_| KeysError::BadKey(row.kid.clone()))?;
+            let der = self
+                .master
+                .decrypt(&row.private_key_enc, row.kid.as_bytes())?;
+            let pair = SigningKeyPair::from_pkcs8(row.kid.clone(), alg, &der)
+                .map_err(|_| KeysError::BadKey(row.kid.clone()))?;
             let jwk = pair.public_jwk();
             loaded.push(Arc::new(LoadedKey {
                 pair,
@@ -132,7 +145,11 @@ impl KeyManager {
                 remove_at: row.remove_at,
             }));
         }
-        loaded.sort_by(|a, b| b.activates_at.cmp(&a.activates_at).then_with(|| a.pair.kid.cmp(&b.pair.kid)));
+        loaded.sort_by(|a, b| {
+            b.activates_at
+                .cmp(&a.activates_at)
+                .then_with(|| a.pair.kid.cmp(&b.pair.kid))
+        });
         match self.keys.write() {
             Ok(mut guard) => *guard = Arc::new(loaded),
             Err(e) => *e.into_inner() = Arc::new(loaded),
@@ -144,7 +161,9 @@ impl KeyManager {
     pub fn signer(&self, alg: Alg, now: i64) -> Result<Arc<LoadedKey>, KeysError> {
         self.snapshot()
             .iter()
-            .find(|k| k.pair.alg == alg && k.activates_at <= now && k.retires_at.is_none_or(|r| r > now))
+            .find(|k| {
+                k.pair.alg == alg && k.activates_at <= now && k.retires_at.is_none_or(|r| r > now)
+            })
             .cloned()
             .ok_or(KeysError::NoKey(alg.as_str()))
     }

@@ -33,7 +33,9 @@ impl PasswordHasher {
     pub fn new(s: &PasswordSettings) -> Result<Self, PasswordError> {
         let params = Params::new(s.memory_kib, s.iterations, s.parallelism, None)
             .map_err(|e| PasswordError::Params(e.to_string()))?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let dummy = hash_with(&params, &crate::crypto::random_token(16))?;
         Ok(Self {
             params,
@@ -43,7 +45,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Worker)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Worker)?;
         let params = self.params.clone();
         let pw = password.clone();
         tokio::task::spawn_blocking(move || hash_with(&params, pw.expose_secret()))
@@ -54,7 +60,9 @@ impl PasswordHasher {
     /// Verifies `password` against `stored`; with no stored hash, spends the same time
     /// on a dummy hash and fails.
     pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let (hash, real) = match stored {
             Some(h) => (h.to_owned(), true),
             None => ((*self.dummy).clone(), false),
@@ -66,7 +74,11 @@ impl PasswordHasher {
                 return false;
             }
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(pw.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await
@@ -76,7 +88,8 @@ impl PasswordHasher {
 }
 
 fn hash_with(params: &Params, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::encode_b64(&crate::crypto::random_bytes(16)).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&crate::crypto::random_bytes(16))
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -89,7 +102,12 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let h = PasswordHasher::new(&PasswordSettings { memory_kib: 1024, iterations: 1, parallelism: 1 }).unwrap();
+        let h = PasswordHasher::new(&PasswordSettings {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
         let pw = SecretString::from("kata-sandi-rahasia");
         let stored = h.hash(&pw).await.unwrap();
         assert!(stored.starts_with("$argon2id$"));

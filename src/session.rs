@@ -31,13 +31,20 @@ fn key(cookie_value: &str) -> String {
 }
 
 /// The live session of this browser, if any (expired ones are removed).
-pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<(String, SsoSession)>, StoreError> {
-    let Some(cookie) = req.cookie(&state.cookie_name(COOKIE)) else { return Ok(None) };
+pub async fn current(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<(String, SsoSession)>, StoreError> {
+    let Some(cookie) = req.cookie(&state.cookie_name(COOKIE)) else {
+        return Ok(None);
+    };
     let value = cookie.value().to_owned();
     if value.len() > 100 {
         return Ok(None);
     }
-    let Some(session) = state.store.get_json::<SsoSession>(&key(&value)).await? else { return Ok(None) };
+    let Some(session) = state.store.get_json::<SsoSession>(&key(&value)).await? else {
+        return Ok(None);
+    };
     let now = state.now();
     let s = &state.settings.session;
     if now - session.last_seen > s.idle_timeout || now - session.created_at > s.absolute_lifetime {
@@ -54,7 +61,11 @@ fn ttl(state: &AppState, session: &SsoSession) -> i64 {
 }
 
 /// Saves the session and refreshes its idle timer.
-pub async fn save(state: &AppState, cookie_value: &str, session: &mut SsoSession) -> Result<(), StoreError> {
+pub async fn save(
+    state: &AppState,
+    cookie_value: &str,
+    session: &mut SsoSession,
+) -> Result<(), StoreError> {
     session.last_seen = state.now();
     let ttl = ttl(state, session);
     state.store.put_json(&key(cookie_value), session, ttl).await

@@ -39,11 +39,18 @@ pub enum StartupError {
 
 /// Opens the database (migrating it), the store and the keys: everything but the
 /// HTTP server. The CLI's admin commands use this too.
-pub async fn build_state(settings: Settings, clock: SharedClock, issuer: String) -> Result<AppState, StartupError> {
+pub async fn build_state(
+    settings: Settings,
+    clock: SharedClock,
+    issuer: String,
+) -> Result<AppState, StartupError> {
     let url = validate_issuer(&issuer)?;
     let db = crate::db::connect(settings.database_url.expose_secret()).await?;
     crate::db::migrate(&db).await?;
-    let master = Arc::new(MasterKeys::load(settings.master_key.as_ref(), &settings.keys_dir)?);
+    let master = Arc::new(MasterKeys::load(
+        settings.master_key.as_ref(),
+        &settings.keys_dir,
+    )?);
     let keys = KeyManager::new(db.clone(), master.clone());
     keys.ensure_keys(clock.now()).await?;
     let hasher = PasswordHasher::new(&settings.password)?;
@@ -72,11 +79,17 @@ impl Application {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> Result<Self, StartupError> {
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
         settings.validate()?;
         let listener = TcpListener::bind(&settings.bind)?;
         let addr = listener.local_addr()?;
-        let issuer = settings.issuer.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let issuer = settings
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let state = web::Data::new(build_state(settings, clock, issuer).await?);
         bootstrap_admin(&state).await?;
         spawn_maintenance(state.clone());
@@ -118,7 +131,12 @@ impl Application {
 }
 
 async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
-    crate::ui::error_page(&state, &req, crate::ui::Lang::detect(&req, None), "not_found")
+    crate::ui::error_page(
+        &state,
+        &req,
+        crate::ui::Lang::detect(&req, None),
+        "not_found",
+    )
 }
 
 fn spawn_maintenance(state: web::Data<AppState>) {
@@ -163,10 +181,18 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
     .await?;
     state
         .audit
-        .record(state.now(), AuditEvent::new("admin.bootstrap", true).actor("system").subject(user.id))
+        .record(
+            state.now(),
+            AuditEvent::new("admin.bootstrap", true)
+                .actor("system")
+                .subject(user.id),
+        )
         .await;
     if generated {
-        println!("\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; change it after logging in)\n", password.expose_secret());
+        println!(
+            "\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; change it after logging in)\n",
+            password.expose_secret()
+        );
     }
     Ok(())
 }

@@ -35,6 +35,10 @@ impl AppState {
     }
 
     pub fn cookie_name(&self, base: &str) -> String {
-        if self.secure_cookies { format!("__Host-{base}") } else { base.to_owned() }
+        if self.secure_cookies {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
     }
 }

@@ -5,7 +5,9 @@ use crate::clock::Clock;
 use crate::domain::Nip;
 use crate::password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, PasswordHasher};
 use entity::user_account;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 pub use user_account::Model as User;
@@ -40,10 +42,14 @@ pub enum UserError {
 pub fn check_password_policy(password: &SecretString) -> Result<(), UserError> {
     let n = password.expose_secret().chars().count();
     if n < MIN_PASSWORD_LEN {
-        return Err(UserError::Invalid(format!("password must have at least {MIN_PASSWORD_LEN} characters")));
+        return Err(UserError::Invalid(format!(
+            "password must have at least {MIN_PASSWORD_LEN} characters"
+        )));
     }
     if password.expose_secret().len() > MAX_PASSWORD_LEN {
-        return Err(UserError::Invalid(format!("password must be at most {MAX_PASSWORD_LEN} bytes")));
+        return Err(UserError::Invalid(format!(
+            "password must be at most {MAX_PASSWORD_LEN} bytes"
+        )));
     }
     Ok(())
 }
@@ -51,9 +57,16 @@ pub fn check_password_policy(password: &SecretString) -> Result<(), UserError> {
 fn normalise_email(email: &str) -> Result<String, UserError> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && e.split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
         && !e.contains(char::is_whitespace);
-    if valid { Ok(e) } else { Err(UserError::Invalid(format!("`{email}` is not an e-mail address"))) }
+    if valid {
+        Ok(e)
+    } else {
+        Err(UserError::Invalid(format!(
+            "`{email}` is not an e-mail address"
+        )))
+    }
 }
 
 pub async fn create(
@@ -64,24 +77,35 @@ pub async fn create(
 ) -> Result<User, UserError> {
     let username = new.username.trim().to_owned();
     if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
-        return Err(UserError::Invalid("login name must be 1 to 64 characters without spaces".into()));
+        return Err(UserError::Invalid(
+            "login name must be 1 to 64 characters without spaces".into(),
+        ));
     }
     let nip = if username.bytes().all(|b| b.is_ascii_digit()) {
-        Some(Nip::parse(&username).map_err(|e| UserError::Invalid(e.to_string()))?.to_string())
+        Some(
+            Nip::parse(&username)
+                .map_err(|e| UserError::Invalid(e.to_string()))?
+                .to_string(),
+        )
     } else {
         None
     };
-    let email = new.email.as_deref().filter(|e| !e.trim().is_empty()).map(normalise_email).transpose()?;
+    let email = new
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(normalise_email)
+        .transpose()?;
     if new.name.trim().is_empty() {
         return Err(UserError::Invalid("name is required".into()));
     }
     if find_by_login(db, &username).await?.is_some() {
         return Err(UserError::Duplicate("login name"));
     }
-    if let Some(e) = &email {
-        if find_by_login(db, e).await?.is_some() {
-            return Err(UserError::Duplicate("e-mail address"));
-        }
+    if let Some(e) = &email
+        && find_by_login(db, e).await?.is_some()
+    {
+        return Err(UserError::Duplicate("e-mail address"));
     }
     let password_hash = match &new.password {
         Some(pw) => {
@@ -129,7 +153,9 @@ pub async fn find_by_login(db: &DatabaseConnection, login: &str) -> Result<Optio
 }
 
 pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<User>, DbErr> {
-    user_account::Entity::find_by_id(id.to_owned()).one(db).await
+    user_account::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await
 }
 
 pub async fn set_password(
@@ -151,12 +177,22 @@ pub async fn set_password(
 /// "Dr. Siti Aminah, S.Kom., M.T.": front titles, name, then back titles after a comma.
 pub fn display_name(user: &User) -> String {
     let mut s = String::new();
-    if let Some(front) = user.gelar_depan.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+    if let Some(front) = user
+        .gelar_depan
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         s.push_str(front);
         s.push(' ');
     }
     s.push_str(user.name.trim());
-    if let Some(back) = user.gelar_belakang.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+    if let Some(back) = user
+        .gelar_belakang
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         s.push_str(", ");
         s.push_str(back);
     }

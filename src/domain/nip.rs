@@ -51,7 +51,7 @@ pub fn is_real_date(y: u32, m: u32, d: u32) -> bool {
     if !(1900..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 {
         return false;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         2 if leap => 29,
         2 => 28,
@@ -129,10 +129,19 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert_eq!(Nip::parse("1.98609262015051E+17").unwrap_err(), NipError::Scientific("1.98609262015051E+17".into()));
+        assert_eq!(
+            Nip::parse("1.98609262015051E+17").unwrap_err(),
+            NipError::Scientific("1.98609262015051E+17".into())
+        );
         assert_eq!(Nip::parse("12345").unwrap_err(), NipError::Format);
-        assert_eq!(Nip::parse("199302302018112012").unwrap_err(), NipError::BirthDate);
+        assert_eq!(
+            Nip::parse("199302302018112012").unwrap_err(),
+            NipError::BirthDate
+        );
         assert_eq!(Nip::parse("199312172018113012").unwrap_err(), NipError::Sex);
-        assert_eq!(Nip::parse("200512172010112012").unwrap_err(), NipError::TooYoung);
+        assert_eq!(
+            Nip::parse("200512172010112012").unwrap_err(),
+            NipError::TooYoung
+        );
     }
 }

@@ -19,7 +19,9 @@ impl Scopes {
     pub fn parse(s: &str) -> Result<Self, ScopeError> {
         let mut set = BTreeSet::new();
         for token in s.split(' ').filter(|t| !t.is_empty()) {
-            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            let valid = token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !valid {
                 return Err(ScopeError);
             }

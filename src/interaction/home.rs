@@ -11,7 +11,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let lang = Lang::detect(&req, None);
     let user = match session::current(&state, &req).await {
-        Ok(Some((_, s))) => crate::users::find_by_id(&state.db, &s.user_id).await.ok().flatten(),
+        Ok(Some((_, s))) => crate::users::find_by_id(&state.db, &s.user_id)
+            .await
+            .ok()
+            .flatten(),
         Ok(None) => None,
         Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
     };
@@ -31,14 +34,21 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     resp
 }
 
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let form = Params::parse(&body).unwrap_or_default();
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
     }
     if let Ok(Some((cookie, s))) = session::current(&state, &req).await {
         let _ = session::end(&state, &cookie).await;
-        let e = AuditEvent::new("logout", true).actor(s.user_id.clone()).subject(s.user_id).ip(client_ip(&req));
+        let e = AuditEvent::new("logout", true)
+            .actor(s.user_id.clone())
+            .subject(s.user_id)
+            .ip(client_ip(&req));
         state.audit.record(state.now(), e).await;
     }
     let mut resp = crate::http::see_other("/");

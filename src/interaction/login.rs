@@ -14,15 +14,29 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 
-fn lang_for(req: &HttpRequest, params: &Params, ar: Option<&AuthRequest>) -> (Lang, Option<Cookie<'static>>) {
+fn lang_for(
+    req: &HttpRequest,
+    params: &Params,
+    ar: Option<&AuthRequest>,
+) -> (Lang, Option<Cookie<'static>>) {
     if let Some(l) = params.get("lang").and_then(Lang::parse) {
-        let cookie = Cookie::build(ui::LANG_COOKIE, l.code()).path("/").same_site(SameSite::Lax).http_only(true).finish();
+        let cookie = Cookie::build(ui::LANG_COOKIE, l.code())
+            .path("/")
+            .same_site(SameSite::Lax)
+            .http_only(true)
+            .finish();
         return (l, Some(cookie));
     }
-    (Lang::detect(req, ar.and_then(|a| a.ui_locales.as_deref())), None)
+    (
+        Lang::detect(req, ar.and_then(|a| a.ui_locales.as_deref())),
+        None,
+    )
 }
 
-async fn pending(state: &AppState, id: Option<&str>) -> Result<Option<AuthRequest>, crate::store::StoreError> {
+async fn pending(
+    state: &AppState,
+    id: Option<&str>,
+) -> Result<Option<AuthRequest>, crate::store::StoreError> {
     match id {
         Some(id) if id.len() <= 64 => state.store.get_json(&pending_key(id)).await,
         _ => Ok(None),
@@ -31,7 +45,11 @@ async fn pending(state: &AppState, id: Option<&str>) -> Result<Option<AuthReques
 
 async fn client_name(state: &AppState, ar: Option<&AuthRequest>) -> Option<String> {
     let ar = ar?;
-    crate::clients::find(&state.db, &ar.client_id).await.ok().flatten().map(|c| c.name)
+    crate::clients::find(&state.db, &ar.client_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -47,7 +65,11 @@ async fn render(
 ) -> HttpResponse {
     let (csrf, csrf_cookie) = csrf_token(state, req);
     let name = client_name(state, ar).await;
-    let base = if req_id.is_empty() { "/login?".to_owned() } else { format!("/login?req={req_id}&") };
+    let base = if req_id.is_empty() {
+        "/login?".to_owned()
+    } else {
+        format!("/login?req={req_id}&")
+    };
     let t = lang.texts();
     let page = LoginPage {
         t,
@@ -60,7 +82,11 @@ async fn render(
         switch_id: format!("{base}lang=id"),
         switch_en: format!("{base}lang=en"),
     };
-    let status = if error { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let status = if error {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
     let mut resp = ui::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
     for c in [csrf_cookie, extra].into_iter().flatten() {
         let _ = resp.add_cookie(&c);
@@ -79,11 +105,28 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if req_id.is_some() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
     }
-    let hint = ar.as_ref().and_then(|a| a.login_hint.clone()).unwrap_or_default();
-    render(&state, &req, lang, req_id.unwrap_or_default(), ar.as_ref(), &hint, false, lang_cookie).await
+    let hint = ar
+        .as_ref()
+        .and_then(|a| a.login_hint.clone())
+        .unwrap_or_default();
+    render(
+        &state,
+        &req,
+        lang,
+        req_id.unwrap_or_default(),
+        ar.as_ref(),
+        &hint,
+        false,
+        lang_cookie,
+    )
+    .await
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let form = Params::parse(&body).unwrap_or_default();
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
@@ -108,7 +151,13 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
             return ui::error_page(&state, &req, lang, "unavailable");
         }
     };
-    let verified = state.hasher.verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await;
+    let verified = state
+        .hasher
+        .verify(
+            &password,
+            user.as_ref().and_then(|u| u.password_hash.as_deref()),
+        )
+        .await;
     let failure = match &user {
         None => Some("unknown_account"),
         Some(_) if !verified => Some("bad_password"),
@@ -117,7 +166,10 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
     };
     let client_id = ar.as_ref().map(|a| a.client_id.clone());
     if let Some(reason) = failure {
-        let mut e = AuditEvent::new("login", false).actor(login.chars().take(64).collect::<String>()).ip(client_ip(&req)).detail(serde_json::json!({"reason": reason, "method": "pwd"}));
+        let mut e = AuditEvent::new("login", false)
+            .actor(login.chars().take(64).collect::<String>())
+            .ip(client_ip(&req))
+            .detail(serde_json::json!({"reason": reason, "method": "pwd"}));
         if let Some(u) = &user {
             e = e.subject(u.id.clone());
         }
@@ -127,12 +179,19 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         state.audit.record(state.now(), e).await;
         return render(&state, &req, lang, req_id, ar.as_ref(), &login, true, None).await;
     }
-    let Some(user) = user else { return ui::error_page(&state, &req, lang, "bad_request") };
-    let (cookie_value, sso) = match session::start(&state, &req, &user.id, ACR_PASSWORD, vec!["pwd".into()]).await {
-        Ok(s) => s,
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    let Some(user) = user else {
+        return ui::error_page(&state, &req, lang, "bad_request");
     };
-    let mut e = AuditEvent::new("login", true).actor(user.id.clone()).subject(user.id.clone()).ip(client_ip(&req)).detail(serde_json::json!({"method": "pwd"}));
+    let (cookie_value, sso) =
+        match session::start(&state, &req, &user.id, ACR_PASSWORD, vec!["pwd".into()]).await {
+            Ok(s) => s,
+            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        };
+    let mut e = AuditEvent::new("login", true)
+        .actor(user.id.clone())
+        .subject(user.id.clone())
+        .ip(client_ip(&req))
+        .detail(serde_json::json!({"method": "pwd"}));
     if let Some(c) = &client_id {
         e = e.client(c.clone());
     }
@@ -146,7 +205,9 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
             let client_state = ar.state.clone();
             match authorize::proceed(&state, ar, Some((cookie_value.clone(), sso)), true).await {
                 Ok(r) => r,
-                Err(e) => authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e),
+                Err(e) => {
+                    authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e)
+                }
             }
         }
     };

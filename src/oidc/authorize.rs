@@ -68,7 +68,11 @@ pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> Http
     handle(&req, &state, params).await
 }
 
-pub async fn authorize_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn authorize_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     match crate::http::form_params(&req, &body) {
         Ok(params) => handle(&req, &state, params).await,
         Err(_) => ui::error_page(&state, &req, Lang::detect(&req, None), "bad_request"),
@@ -82,12 +86,23 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
         Err(page) => return ui::error_page(state, req, lang, page),
     };
     let redirect_uri = params.get("redirect_uri").unwrap_or_default().to_owned();
-    let client_state = if params.is_dirty("state") { None } else { params.get("state").map(str::to_owned) };
+    let client_state = if params.is_dirty("state") {
+        None
+    } else {
+        params.get("state").map(str::to_owned)
+    };
     match validate(state, &client, &params) {
         Ok(ar) => {
             let current = match session::current(state, req).await {
                 Ok(s) => s,
-                Err(e) => return error_redirect(state, &redirect_uri, client_state.as_deref(), &OAuthError::from(e)),
+                Err(e) => {
+                    return error_redirect(
+                        state,
+                        &redirect_uri,
+                        client_state.as_deref(),
+                        &OAuthError::from(e),
+                    );
+                }
             };
             match proceed(state, ar, current, false).await {
                 Ok(resp) => resp,
@@ -123,21 +138,38 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
     let err = |code, d: &str| OAuthError::new(code, d);
     p.ensure_clean()?;
     if p.get("request").is_some() {
-        return Err(err(ErrorCode::RequestNotSupported, "request objects are not supported"));
+        return Err(err(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
     }
     if p.get("request_uri").is_some() {
-        return Err(err(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+        return Err(err(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
     }
     match p.get("response_type") {
         None => return Err(err(ErrorCode::InvalidRequest, "response_type is required")),
         Some("code") => {}
-        Some(_) => return Err(err(ErrorCode::UnsupportedResponseType, "only response_type=code is supported")),
+        Some(_) => {
+            return Err(err(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            ));
+        }
     }
     if p.get("response_mode").is_some_and(|m| m != "query") {
-        return Err(err(ErrorCode::InvalidRequest, "only response_mode=query is supported"));
+        return Err(err(
+            ErrorCode::InvalidRequest,
+            "only response_mode=query is supported",
+        ));
     }
     if !client.allows_grant("authorization_code") {
-        return Err(err(ErrorCode::UnauthorizedClient, "client may not use the authorization code grant"));
+        return Err(err(
+            ErrorCode::UnauthorizedClient,
+            "client may not use the authorization code grant",
+        ));
     }
     let scope = Scopes::parse(p.get("scope").unwrap_or_default())
         .map_err(|_| err(ErrorCode::InvalidScope, "malformed scope"))?;
@@ -145,40 +177,80 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         return Err(err(ErrorCode::InvalidScope, "scope is required"));
     }
     if let Some(s) = scope.difference(&client.allowed_scopes).next() {
-        return Err(err(ErrorCode::InvalidScope, &format!("scope `{s}` is not allowed for this client")));
+        return Err(err(
+            ErrorCode::InvalidScope,
+            &format!("scope `{s}` is not allowed for this client"),
+        ));
     }
     let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {
         (None, None) if client.is_public() => {
-            return Err(err(ErrorCode::InvalidRequest, "PKCE (S256) is required for public clients"));
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                "PKCE (S256) is required for public clients",
+            ));
         }
         (None, None) => None,
-        (None, Some(_)) => return Err(err(ErrorCode::InvalidRequest, "code_challenge is required")),
+        (None, Some(_)) => {
+            return Err(err(ErrorCode::InvalidRequest, "code_challenge is required"));
+        }
         (Some(_), m) if m != Some("S256") => {
-            return Err(err(ErrorCode::InvalidRequest, "code_challenge_method must be S256"));
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256",
+            ));
         }
         (Some(c), _) => {
-            if c.len() != 43 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(err(ErrorCode::InvalidRequest, "code_challenge must be a base64url SHA-256 digest"));
+            if c.len() != 43
+                || !c
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(err(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge must be a base64url SHA-256 digest",
+                ));
             }
             Some(c.to_owned())
         }
     };
-    let prompt: Vec<String> = p.get("prompt").unwrap_or_default().split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let prompt: Vec<String> = p
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     for v in &prompt {
         if !matches!(v.as_str(), "none" | "login" | "consent" | "select_account") {
             return Err(err(ErrorCode::InvalidRequest, "unknown prompt value"));
         }
     }
     if prompt.iter().any(|v| v == "none") && prompt.len() > 1 {
-        return Err(err(ErrorCode::InvalidRequest, "prompt=none cannot be combined"));
+        return Err(err(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined",
+        ));
     }
     let max_age = match p.get("max_age") {
         None => None,
-        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| err(ErrorCode::InvalidRequest, "max_age must be a non-negative integer"))?),
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            err(
+                ErrorCode::InvalidRequest,
+                "max_age must be a non-negative integer",
+            )
+        })?),
     };
-    for (name, limit) in [("state", 2048), ("nonce", 512), ("login_hint", 254), ("ui_locales", 100)] {
+    for (name, limit) in [
+        ("state", 2048),
+        ("nonce", 512),
+        ("login_hint", 254),
+        ("ui_locales", 100),
+    ] {
         if p.get(name).is_some_and(|v| v.len() > limit) {
-            return Err(err(ErrorCode::InvalidRequest, &format!("`{name}` is too long")));
+            return Err(err(
+                ErrorCode::InvalidRequest,
+                &format!("`{name}` is too long"),
+            ));
         }
     }
     let id_token_hint_sub = match p.get("id_token_hint") {
@@ -186,7 +258,12 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         Some(hint) => Some(
             super::tokens::verify_own(state, hint, "JWT")
                 .and_then(|v| v.str("sub").map(str::to_owned))
-                .ok_or_else(|| err(ErrorCode::InvalidRequest, "id_token_hint is not an ID token of this issuer"))?,
+                .ok_or_else(|| {
+                    err(
+                        ErrorCode::InvalidRequest,
+                        "id_token_hint is not an ID token of this issuer",
+                    )
+                })?,
         ),
     };
     Ok(AuthRequest {
@@ -217,7 +294,9 @@ pub async fn proceed(
     let prompt = |v: &str| ar.prompt.iter().any(|p| p == v);
     let mut current = current;
     if let Some((_, s)) = &current {
-        let user_ok = crate::users::find_by_id(&state.db, &s.user_id).await?.is_some_and(|u| crate::users::is_active(&u));
+        let user_ok = crate::users::find_by_id(&state.db, &s.user_id)
+            .await?
+            .is_some_and(|u| crate::users::is_active(&u));
         if !user_ok {
             current = None;
         }
@@ -227,37 +306,62 @@ pub async fn proceed(
         None => true,
         Some(_) if fresh_login => false,
         Some((_, s)) => {
-            prompt("login") || prompt("select_account") || ar.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m)
+            prompt("login")
+                || prompt("select_account")
+                || ar.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m)
         }
     };
-    if let (Some(hint), Some((_, s))) = (&ar.id_token_hint_sub, &current) {
-        if hint != &s.user_id && prompt("none") {
-            return Err(OAuthError::new(ErrorCode::LoginRequired, "the session belongs to another person"));
-        }
+    if let (Some(hint), Some((_, s))) = (&ar.id_token_hint_sub, &current)
+        && hint != &s.user_id
+        && prompt("none")
+    {
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "the session belongs to another person",
+        ));
     }
     if needs_login {
         if prompt("none") {
-            return Err(OAuthError::new(ErrorCode::LoginRequired, "the person must log in"));
+            return Err(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the person must log in",
+            ));
         }
         let id = random_token(24);
-        state.store.put_json(&pending_key(&id), &ar, PENDING_TTL).await?;
+        state
+            .store
+            .put_json(&pending_key(&id), &ar, PENDING_TTL)
+            .await?;
         return Ok(see_other(&format!("/login?req={id}")));
     }
     let Some((cookie, mut sso)) = current else {
-        return Err(OAuthError::new(ErrorCode::LoginRequired, "the person must log in"));
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "the person must log in",
+        ));
     };
     let client = clients::find(&state.db, &ar.client_id)
         .await?
         .filter(|c| c.active)
-        .ok_or_else(|| OAuthError::new(ErrorCode::UnauthorizedClient, "client is no longer active"))?;
+        .ok_or_else(|| {
+            OAuthError::new(ErrorCode::UnauthorizedClient, "client is no longer active")
+        })?;
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
-    let consented = client.first_party || (!prompt("consent") && crate::consent::covers(state, &sso.user_id, &client.id, &scope).await?);
+    let consented = client.first_party
+        || (!prompt("consent")
+            && crate::consent::covers(state, &sso.user_id, &client.id, &scope).await?);
     if !consented {
         if prompt("none") {
-            return Err(OAuthError::new(ErrorCode::ConsentRequired, "the person must approve this application"));
+            return Err(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the person must approve this application",
+            ));
         }
         let id = random_token(24);
-        state.store.put_json(&pending_key(&id), &ar, PENDING_TTL).await?;
+        state
+            .store
+            .put_json(&pending_key(&id), &ar, PENDING_TTL)
+            .await?;
         return Ok(see_other(&format!("/consent?req={id}")));
     }
     let url = issue_code(state, &ar, &cookie, &mut sso).await?;
@@ -287,7 +391,10 @@ pub async fn issue_code(
         grant_id: super::grants::new_grant_id(),
         expires_at: state.now() + ttl,
     };
-    state.store.put_json(&code_key(&code), &data, ttl + 60).await?;
+    state
+        .store
+        .put_json(&code_key(&code), &data, ttl + 60)
+        .await?;
     if !sso.clients.contains(&ar.client_id) {
         sso.clients.push(ar.client_id.clone());
     }
@@ -305,7 +412,12 @@ pub async fn issue_code(
 }
 
 /// The error response of RFC 6749 §4.1.2.1 as a redirect to the client.
-pub fn error_redirect(state: &AppState, redirect_uri: &str, client_state: Option<&str>, e: &OAuthError) -> HttpResponse {
+pub fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    e: &OAuthError,
+) -> HttpResponse {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return HttpResponse::BadRequest().finish();
     };

@@ -24,17 +24,17 @@ pub fn user_claims(user: &User, scopes: &Scopes) -> Map<String, Value> {
         c.insert("preferred_username".into(), json!(user.username));
         c.insert("updated_at".into(), json!(user.updated_at));
     }
-    if scopes.contains("email") {
-        if let Some(email) = &user.email {
-            c.insert("email".into(), json!(email));
-            c.insert("email_verified".into(), json!(user.email_verified));
-        }
+    if scopes.contains("email")
+        && let Some(email) = &user.email
+    {
+        c.insert("email".into(), json!(email));
+        c.insert("email_verified".into(), json!(user.email_verified));
     }
-    if scopes.contains("phone") {
-        if let Some(phone) = &user.phone {
-            c.insert("phone_number".into(), json!(phone));
-            c.insert("phone_number_verified".into(), json!(false));
-        }
+    if scopes.contains("phone")
+        && let Some(phone) = &user.phone
+    {
+        c.insert("phone_number".into(), json!(phone));
+        c.insert("phone_number_verified".into(), json!(false));
     }
     c
 }

@@ -27,9 +27,15 @@ fn fail(basic: bool, description: &str) -> OAuthError {
 
 /// `(client_id, secret)` from an HTTP Basic header, form-urldecoded per RFC 6749 §2.3.1.
 fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = req.headers().get("authorization") else { return Ok(None) };
-    let value = value.to_str().map_err(|_| fail(true, "malformed Authorization header"))?;
-    let Some((scheme, rest)) = value.split_once(' ') else { return Err(fail(true, "malformed Authorization header")) };
+    let Some(value) = req.headers().get("authorization") else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| fail(true, "malformed Authorization header"))?;
+    let Some((scheme, rest)) = value.split_once(' ') else {
+        return Err(fail(true, "malformed Authorization header"));
+    };
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(fail(true, "unsupported authorization scheme"));
     }
@@ -38,7 +44,9 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| fail(true, "malformed Basic credentials"))?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(|| fail(true, "malformed Basic credentials"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| fail(true, "malformed Basic credentials"))?;
     let unescape = |s: &str| -> Result<String, OAuthError> {
         let plus_fixed = s.replace('+', " ");
         percent_decode(&plus_fixed).ok_or_else(|| fail(true, "malformed Basic credentials"))
@@ -72,21 +80,21 @@ pub async fn authenticate(
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
     let result = authenticate_inner(state, req, params, endpoint).await;
-    if let Err(e) = &result {
-        if e.code == crate::error::ErrorCode::InvalidClient {
-            let claimed = basic_credentials(req)
-                .ok()
-                .flatten()
-                .map(|(id, _)| id)
-                .or_else(|| params.get("client_id").map(str::to_owned));
-            let mut event = crate::audit::AuditEvent::new("client.auth", false)
-                .ip(crate::http::client_ip(req))
-                .detail(serde_json::json!({"endpoint": endpoint, "reason": e.description}));
-            if let Some(id) = claimed.filter(|id| id.len() <= 255) {
-                event = event.client(id);
-            }
-            state.audit.record(state.now(), event).await;
+    if let Err(e) = &result
+        && e.code == crate::error::ErrorCode::InvalidClient
+    {
+        let claimed = basic_credentials(req)
+            .ok()
+            .flatten()
+            .map(|(id, _)| id)
+            .or_else(|| params.get("client_id").map(str::to_owned));
+        let mut event = crate::audit::AuditEvent::new("client.auth", false)
+            .ip(crate::http::client_ip(req))
+            .detail(serde_json::json!({"endpoint": endpoint, "reason": e.description}));
+        if let Some(id) = claimed.filter(|id| id.len() <= 255) {
+            event = event.client(id);
         }
+        state.audit.record(state.now(), event).await;
     }
     result
 }
@@ -103,7 +111,10 @@ async fn authenticate_inner(
     let assertion = params.get("client_assertion");
     let methods = [basic.is_some(), body_secret.is_some(), assertion.is_some()];
     if methods.iter().filter(|m| **m).count() > 1 {
-        return Err(fail(used_basic, "use exactly one client authentication method"));
+        return Err(fail(
+            used_basic,
+            "use exactly one client authentication method",
+        ));
     }
 
     if let Some((id, secret)) = basic {
@@ -113,7 +124,9 @@ async fn authenticate_inner(
         return check_secret(state, &id, &secret, AuthMethod::ClientSecretBasic, true).await;
     }
     if let Some(secret) = body_secret {
-        let id = params.get("client_id").ok_or_else(|| fail(false, "client_id is required"))?;
+        let id = params
+            .get("client_id")
+            .ok_or_else(|| fail(false, "client_id is required"))?;
         return check_secret(state, id, secret, AuthMethod::ClientSecretPost, false).await;
     }
     if let Some(jwt) = assertion {
@@ -122,7 +135,9 @@ async fn authenticate_inner(
         }
         return check_assertion(state, jwt, params.get("client_id"), endpoint).await;
     }
-    let id = params.get("client_id").ok_or_else(|| fail(false, "client authentication is required"))?;
+    let id = params
+        .get("client_id")
+        .ok_or_else(|| fail(false, "client authentication is required"))?;
     let client = load(state, id, false).await?;
     if client.auth_method != AuthMethod::None {
         return Err(fail(false, "this client must authenticate"));
@@ -154,7 +169,10 @@ async fn check_secret(
         return Err(fail(basic, "client authentication failed"));
     }
     if client.auth_method != method {
-        return Err(fail(basic, "authentication method not registered for this client"));
+        return Err(fail(
+            basic,
+            "authentication method not registered for this client",
+        ));
     }
     Ok(client)
 }
@@ -165,7 +183,8 @@ async fn check_assertion(
     client_id: Option<&str>,
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
-    let jws = UnverifiedJws::parse(jwt).map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
+    let jws = UnverifiedJws::parse(jwt)
+        .map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
     let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str);
     let iss = claim("iss").ok_or_else(|| fail(false, "assertion has no iss"))?;
     if claim("sub") != Some(iss) || client_id.is_some_and(|c| c != iss) {
@@ -173,16 +192,26 @@ async fn check_assertion(
     }
     let client = load(state, iss, false).await?;
     if client.auth_method != AuthMethod::PrivateKeyJwt {
-        return Err(fail(false, "authentication method not registered for this client"));
+        return Err(fail(
+            false,
+            "authentication method not registered for this client",
+        ));
     }
-    let keys = client.jwks.as_ref().ok_or_else(|| fail(false, "client has no keys"))?;
-    jws.verify(keys).map_err(|_| fail(false, "assertion signature does not verify"))?;
+    let keys = client
+        .jwks
+        .as_ref()
+        .ok_or_else(|| fail(false, "client has no keys"))?;
+    jws.verify(keys)
+        .map_err(|_| fail(false, "assertion signature does not verify"))?;
 
     let token_endpoint = state.url("/token");
     let accepted = [state.issuer.as_str(), token_endpoint.as_str(), endpoint];
     let aud_ok = match jws.claims.get("aud") {
         Some(Value::String(a)) => accepted.contains(&a.as_str()),
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(|a| accepted.contains(&a)),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| accepted.contains(&a)),
         _ => false,
     };
     if !aud_ok {
@@ -197,13 +226,21 @@ async fn check_assertion(
     if exp > now + MAX_ASSERTION_LIFETIME {
         return Err(fail(false, "assertion lifetime is too long"));
     }
-    if int("nbf").is_some_and(|nbf| nbf > now + SKEW) || int("iat").is_some_and(|iat| iat > now + SKEW) {
+    if int("nbf").is_some_and(|nbf| nbf > now + SKEW)
+        || int("iat").is_some_and(|iat| iat > now + SKEW)
+    {
         return Err(fail(false, "assertion is not yet valid"));
     }
-    let jti = claim("jti").filter(|j| !j.is_empty() && j.len() <= 256).ok_or_else(|| fail(false, "assertion has no jti"))?;
+    let jti = claim("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| fail(false, "assertion has no jti"))?;
     let fresh = state
         .store
-        .put_if_absent(&format!("jti:{}:{jti}", client.id), "1", exp - now + SKEW * 2)
+        .put_if_absent(
+            &format!("jti:{}:{jti}", client.id),
+            "1",
+            exp - now + SKEW * 2,
+        )
         .await?;
     if !fresh {
         return Err(fail(false, "assertion jti was already used"));

@@ -8,9 +8,26 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 pub const CLAIMS_SUPPORTED: &[&str] = &[
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash",
-    "name", "given_name", "family_name", "preferred_username", "updated_at",
-    "email", "email_verified", "phone_number", "phone_number_verified",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "at_hash",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
 ];
 
 pub const ACR_PASSWORD: &str = "urn:gapura:acr:pwd";

@@ -33,7 +33,9 @@ pub async fn create(state: &AppState, g: Grant) -> Result<(), OAuthError> {
 }
 
 pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, OAuthError> {
-    Ok(grant::Entity::find_by_id(id.to_owned()).one(&state.db).await?)
+    Ok(grant::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await?)
 }
 
 /// Mints a refresh token for the grant; only its digest is stored.
@@ -54,11 +56,16 @@ pub async fn issue_refresh(state: &AppState, g: &Grant, scope: &str) -> Result<S
     Ok(token)
 }
 
-pub async fn find_refresh(state: &AppState, token: &str) -> Result<Option<RefreshToken>, OAuthError> {
+pub async fn find_refresh(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<RefreshToken>, OAuthError> {
     if token.len() > 128 {
         return Ok(None);
     }
-    Ok(refresh_token::Entity::find_by_id(token_digest(token)).one(&state.db).await?)
+    Ok(refresh_token::Entity::find_by_id(token_digest(token))
+        .one(&state.db)
+        .await?)
 }
 
 /// Marks a refresh token used. `false` when another request used it first.
@@ -84,7 +91,10 @@ pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<()
         .exec(&state.db)
         .await?;
     let ttl = state.settings.tokens.access_token_ttl + 60;
-    state.store.put(&super::tokens::revoked_grant_key(grant_id), reason, ttl).await?;
+    state
+        .store
+        .put(&super::tokens::revoked_grant_key(grant_id), reason, ttl)
+        .await?;
     Ok(())
 }
 

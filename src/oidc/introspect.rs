@@ -9,17 +9,28 @@ use crate::users;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
-pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+pub async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
     let params = form_params(&req, &body)?;
-    let client = super::client_auth::authenticate(&state, &req, &params, &state.url("/introspect")).await?;
+    let client =
+        super::client_auth::authenticate(&state, &req, &params, &state.url("/introspect")).await?;
     if client.is_public() {
-        return Err(OAuthError::invalid_client("public clients cannot introspect tokens"));
+        return Err(OAuthError::invalid_client(
+            "public clients cannot introspect tokens",
+        ));
     }
     params.ensure_clean()?;
     let token = params.require("token")?;
     let hint = params.get("token_type_hint");
     let looks_like_jwt = token.matches('.').count() == 2;
-    let order: [bool; 2] = if hint == Some("refresh_token") || !looks_like_jwt { [false, true] } else { [true, false] };
+    let order: [bool; 2] = if hint == Some("refresh_token") || !looks_like_jwt {
+        [false, true]
+    } else {
+        [true, false]
+    };
     for as_access in order {
         let found = if as_access {
             access(&state, token).await?
@@ -34,17 +45,34 @@ pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, body: web:
 }
 
 async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Value>>, OAuthError> {
-    let Some(v) = tokens::check_access_token(state, token).await? else { return Ok(None) };
+    let Some(v) = tokens::check_access_token(state, token).await? else {
+        return Ok(None);
+    };
     if let Some(gid) = v.str("gid") {
         // The grant may have been revoked before this instance's store saw it.
-        if grants::find(state, gid).await?.is_none_or(|g| g.revoked_at.is_some()) {
+        if grants::find(state, gid)
+            .await?
+            .is_none_or(|g| g.revoked_at.is_some())
+        {
             return Ok(None);
         }
     }
     let mut out = Map::new();
     out.insert("active".into(), json!(true));
     out.insert("token_type".into(), json!("Bearer"));
-    for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "auth_time", "acr", "sid"] {
+    for name in [
+        "scope",
+        "client_id",
+        "sub",
+        "aud",
+        "iss",
+        "exp",
+        "iat",
+        "jti",
+        "auth_time",
+        "acr",
+        "sid",
+    ] {
         if let Some(value) = v.claims.get(name) {
             out.insert(name.into(), value.clone());
         }
@@ -58,13 +86,29 @@ async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Valu
     Ok(Some(out))
 }
 
-async fn refresh(state: &AppState, client_id: &str, token: &str) -> Result<Option<Map<String, Value>>, OAuthError> {
-    let Some(rt) = grants::find_refresh(state, token).await? else { return Ok(None) };
+async fn refresh(
+    state: &AppState,
+    client_id: &str,
+    token: &str,
+) -> Result<Option<Map<String, Value>>, OAuthError> {
+    let Some(rt) = grants::find_refresh(state, token).await? else {
+        return Ok(None);
+    };
     if rt.client_id != client_id || rt.used_at.is_some() || rt.expires_at <= state.now() {
         return Ok(None);
     }
-    let Some(grant) = grants::find(state, &rt.grant_id).await?.filter(|g| g.revoked_at.is_none()) else { return Ok(None) };
-    let Some(user) = users::find_by_id(&state.db, &grant.user_id).await?.filter(users::is_active) else { return Ok(None) };
+    let Some(grant) = grants::find(state, &rt.grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let Some(user) = users::find_by_id(&state.db, &grant.user_id)
+        .await?
+        .filter(users::is_active)
+    else {
+        return Ok(None);
+    };
     let mut out = Map::new();
     out.insert("active".into(), json!(true));
     out.insert("token_type".into(), json!("refresh_token"));

@@ -16,14 +16,20 @@ pub mod userinfo;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/.well-known/openid-configuration", web::get().to(discovery::openid_configuration))
-        .route("/.well-known/oauth-authorization-server", web::get().to(discovery::openid_configuration))
-        .route("/jwks", web::get().to(discovery::jwks))
-        .route("/authorize", web::get().to(authorize::authorize_get))
-        .route("/authorize", web::post().to(authorize::authorize_post))
-        .route("/token", web::post().to(token::token))
-        .route("/userinfo", web::get().to(userinfo::userinfo_get))
-        .route("/userinfo", web::post().to(userinfo::userinfo_post))
-        .route("/introspect", web::post().to(introspect::introspect))
-        .route("/revoke", web::post().to(revoke::revoke));
+    cfg.route(
+        "/.well-known/openid-configuration",
+        web::get().to(discovery::openid_configuration),
+    )
+    .route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(discovery::openid_configuration),
+    )
+    .route("/jwks", web::get().to(discovery::jwks))
+    .route("/authorize", web::get().to(authorize::authorize_get))
+    .route("/authorize", web::post().to(authorize::authorize_post))
+    .route("/token", web::post().to(token::token))
+    .route("/userinfo", web::get().to(userinfo::userinfo_get))
+    .route("/userinfo", web::post().to(userinfo::userinfo_post))
+    .route("/introspect", web::post().to(introspect::introspect))
+    .route("/revoke", web::post().to(revoke::revoke));
 }

@@ -9,25 +9,30 @@ use crate::http::{client_ip, form_params};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
     let params = form_params(&req, &body)?;
-    let client = super::client_auth::authenticate(&state, &req, &params, &state.url("/revoke")).await?;
+    let client =
+        super::client_auth::authenticate(&state, &req, &params, &state.url("/revoke")).await?;
     params.ensure_clean()?;
     let token = params.require("token")?;
     let mut revoked = None;
     if token.matches('.').count() == 2 {
-        if let Some(v) = tokens::verify_own(&state, token, "at+jwt") {
-            if v.str("client_id") == Some(client.id.as_str()) {
-                tokens::revoke_access_token(&state, &v).await?;
-                revoked = Some(("access_token", v.str("sub").map(str::to_owned)));
-            }
+        if let Some(v) = tokens::verify_own(&state, token, "at+jwt")
+            && v.str("client_id") == Some(client.id.as_str())
+        {
+            tokens::revoke_access_token(&state, &v).await?;
+            revoked = Some(("access_token", v.str("sub").map(str::to_owned)));
         }
-    } else if let Some(rt) = grants::find_refresh(&state, token).await? {
-        if rt.client_id == client.id {
-            grants::revoke(&state, &rt.grant_id, "revoked by client").await?;
-            let subject = grants::find(&state, &rt.grant_id).await?.map(|g| g.user_id);
-            revoked = Some(("refresh_token", subject));
-        }
+    } else if let Some(rt) = grants::find_refresh(&state, token).await?
+        && rt.client_id == client.id
+    {
+        grants::revoke(&state, &rt.grant_id, "revoked by client").await?;
+        let subject = grants::find(&state, &rt.grant_id).await?.map(|g| g.user_id);
+        revoked = Some(("refresh_token", subject));
     }
     if let Some((kind, subject)) = revoked {
         let mut e = AuditEvent::new("token.revoke", true)
@@ -39,5 +44,7 @@ pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         }
         state.audit.record(state.now(), e).await;
     }
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).finish())
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
 }

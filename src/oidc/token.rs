@@ -13,20 +13,29 @@ use crate::state::AppState;
 use crate::users;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
     let params = form_params(&req, &body)?;
-    let client = super::client_auth::authenticate(&state, &req, &params, &state.url("/token")).await?;
+    let client =
+        super::client_auth::authenticate(&state, &req, &params, &state.url("/token")).await?;
     params.ensure_clean()?;
     let grant_type = params.require("grant_type")?;
     let response = match grant_type {
         "authorization_code" => authorization_code(&state, &req, &client, &params).await,
         "refresh_token" => refresh(&state, &req, &client, &params).await,
         "client_credentials" => client_credentials(&state, &req, &client, &params).await,
-        _ => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant_type is not supported")),
+        _ => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "grant_type is not supported",
+        )),
     };
     match &response {
         Ok(_) => {}
-        Err(e) if e.code == ErrorCode::ServerError || e.code == ErrorCode::TemporarilyUnavailable => {}
+        Err(e)
+            if e.code == ErrorCode::ServerError || e.code == ErrorCode::TemporarilyUnavailable => {}
         Err(e) => {
             let event = AuditEvent::new("token.issue", false)
                 .client(client.id.clone())
@@ -42,13 +51,18 @@ fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
     if client.allows_grant(grant) {
         Ok(())
     } else {
-        Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("client may not use {grant}")))
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("client may not use {grant}"),
+        ))
     }
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
 fn valid_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 async fn authorization_code(
@@ -65,8 +79,11 @@ async fn authorization_code(
     }
     let Some(data) = state.store.take_json::<CodeData>(&code_key(code)).await? else {
         if let Some(grant_id) = state.store.get(&code_used_key(code)).await? {
-            grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req)).await?;
-            return Err(OAuthError::invalid_grant("code was already used; the tokens it gave are revoked"));
+            grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req))
+                .await?;
+            return Err(OAuthError::invalid_grant(
+                "code was already used; the tokens it gave are revoked",
+            ));
         }
         return Err(OAuthError::invalid_grant("unknown or expired code"));
     };
@@ -74,25 +91,44 @@ async fn authorization_code(
     // Remember the code as used for as long as its tokens may live, to catch replays.
     state
         .store
-        .put(&code_used_key(code), &data.grant_id, state.settings.tokens.refresh_token_ttl.min(86_400))
+        .put(
+            &code_used_key(code),
+            &data.grant_id,
+            state.settings.tokens.refresh_token_ttl.min(86_400),
+        )
         .await?;
     if data.client_id != client.id {
-        return Err(OAuthError::invalid_grant("code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "code was issued to another client",
+        ));
     }
     if data.expires_at <= now {
         return Err(OAuthError::invalid_grant("code has expired"));
     }
     if data.redirect_uri != redirect_uri {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     match (&data.code_challenge, p.get("code_verifier")) {
         (Some(challenge), Some(verifier)) => {
-            if !valid_verifier(verifier) || !ct_eq(b64(&sha256(verifier.as_bytes())).as_bytes(), challenge.as_bytes()) {
-                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+            if !valid_verifier(verifier)
+                || !ct_eq(
+                    b64(&sha256(verifier.as_bytes())).as_bytes(),
+                    challenge.as_bytes(),
+                )
+            {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
             }
         }
         (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
-        (None, Some(_)) => return Err(OAuthError::invalid_grant("no code_challenge was sent for this code")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "no code_challenge was sent for this code",
+            ));
+        }
         (None, None) => {}
     }
     let user = users::find_by_id(&state.db, &data.user_id)
@@ -113,8 +149,24 @@ async fn authorization_code(
         revoked_reason: None,
     };
     grants::create(state, grant.clone()).await?;
-    let response = mint(state, client, &user, &grant, Scopes::parse(&data.scope).unwrap_or_default(), data.nonce.as_deref()).await?;
-    audit_issue(state, req, client, Some(&user.id), "authorization_code", &response.scope).await;
+    let response = mint(
+        state,
+        client,
+        &user,
+        &grant,
+        Scopes::parse(&data.scope).unwrap_or_default(),
+        data.nonce.as_deref(),
+    )
+    .await?;
+    audit_issue(
+        state,
+        req,
+        client,
+        Some(&user.id),
+        "authorization_code",
+        &response.scope,
+    )
+    .await;
     Ok(response)
 }
 
@@ -136,7 +188,14 @@ async fn mint(
     };
     let (access_token, expires_in) = tokens::access_token(state, client, Some(user), &ctx)?;
     let id_token = if scope.contains("openid") {
-        Some(tokens::id_token(state, client, user, &ctx, nonce, &access_token)?)
+        Some(tokens::id_token(
+            state,
+            client,
+            user,
+            &ctx,
+            nonce,
+            &access_token,
+        )?)
     } else {
         None
     };
@@ -155,19 +214,35 @@ async fn mint(
     })
 }
 
-async fn refresh(state: &AppState, req: &HttpRequest, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+async fn refresh(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     ensure_grant(client, "refresh_token")?;
     let presented = p.require("refresh_token")?;
     let rt = grants::find_refresh(state, presented)
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
     if rt.client_id != client.id {
-        return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "refresh token was issued to another client",
+        ));
     }
     let reuse = rt.used_at.is_some() || !grants::mark_used(state, &rt).await?;
     if reuse {
-        grants::revoke_for_replay(state, &rt.grant_id, &client.id, "refresh.reuse", client_ip(req)).await?;
-        return Err(OAuthError::invalid_grant("refresh token was already used; the grant is revoked"));
+        grants::revoke_for_replay(
+            state,
+            &rt.grant_id,
+            &client.id,
+            "refresh.reuse",
+            client_ip(req),
+        )
+        .await?;
+        return Err(OAuthError::invalid_grant(
+            "refresh token was already used; the grant is revoked",
+        ));
     }
     if rt.expires_at <= state.now() {
         return Err(OAuthError::invalid_grant("refresh token has expired"));
@@ -184,15 +259,27 @@ async fn refresh(state: &AppState, req: &HttpRequest, client: &Client, p: &Param
     let scope = match p.get("scope") {
         None => granted,
         Some(s) => {
-            let asked = Scopes::parse(s).map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
+            let asked = Scopes::parse(s)
+                .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
             if !asked.is_subset(&granted) {
-                return Err(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted"));
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds what was granted",
+                ));
             }
             asked
         }
     };
     let response = mint(state, client, &user, &grant, scope, None).await?;
-    audit_issue(state, req, client, Some(&user.id), "refresh_token", &response.scope).await;
+    audit_issue(
+        state,
+        req,
+        client,
+        Some(&user.id),
+        "refresh_token",
+        &response.scope,
+    )
+    .await;
     Ok(response)
 }
 
@@ -204,13 +291,23 @@ async fn client_credentials(
 ) -> Result<TokenResponse, OAuthError> {
     ensure_grant(client, "client_credentials")?;
     if client.is_public() {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients cannot use client_credentials",
+        ));
     }
     let scope = Scopes::parse(p.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
     for s in scope.iter() {
-        if matches!(s, "openid" | "offline_access" | "profile" | "email" | "phone") || !client.allowed_scopes.contains(s) {
-            return Err(OAuthError::new(ErrorCode::InvalidScope, format!("scope `{s}` cannot be granted to a client")));
+        if matches!(
+            s,
+            "openid" | "offline_access" | "profile" | "email" | "phone"
+        ) || !client.allowed_scopes.contains(s)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope `{s}` cannot be granted to a client"),
+            ));
         }
     }
     let ctx = GrantContext {
@@ -222,7 +319,15 @@ async fn client_credentials(
         amr: Vec::new(),
     };
     let (access_token, expires_in) = tokens::access_token(state, client, None, &ctx)?;
-    audit_issue(state, req, client, None, "client_credentials", &scope.to_string()).await;
+    audit_issue(
+        state,
+        req,
+        client,
+        None,
+        "client_credentials",
+        &scope.to_string(),
+    )
+    .await;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -233,7 +338,14 @@ async fn client_credentials(
     })
 }
 
-async fn audit_issue(state: &AppState, req: &HttpRequest, client: &Client, subject: Option<&str>, grant_type: &str, scope: &str) {
+async fn audit_issue(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    subject: Option<&str>,
+    grant_type: &str,
+    scope: &str,
+) {
     let mut e = AuditEvent::new("token.issue", true)
         .client(client.id.clone())
         .ip(client_ip(req))

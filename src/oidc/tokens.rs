@@ -46,7 +46,10 @@ pub fn access_token(
     let ttl = state.settings.tokens.access_token_ttl;
     let mut c = Map::new();
     c.insert("iss".into(), json!(state.issuer));
-    c.insert("sub".into(), json!(user.map(|u| u.id.as_str()).unwrap_or(client.id.as_str())));
+    c.insert(
+        "sub".into(),
+        json!(user.map(|u| u.id.as_str()).unwrap_or(client.id.as_str())),
+    );
     c.insert("aud".into(), json!(state.issuer));
     c.insert("client_id".into(), json!(client.id));
     c.insert("iat".into(), json!(now));
@@ -70,10 +73,10 @@ pub fn access_token(
     if let Some(gid) = &ctx.grant_id {
         c.insert("gid".into(), json!(gid));
     }
-    if let Some(u) = user {
-        if ctx.scope.contains("profile") {
-            c.insert("preferred_username".into(), json!(u.username));
-        }
+    if let Some(u) = user
+        && ctx.scope.contains("profile")
+    {
+        c.insert("preferred_username".into(), json!(u.username));
     }
     let key = state.keys.signer(client.alg, now)?;
     let jwt = key.pair.sign("at+jwt", &c).map_err(OAuthError::internal)?;
@@ -93,7 +96,10 @@ pub fn id_token(
     c.insert("iss".into(), json!(state.issuer));
     c.insert("aud".into(), json!(client.id));
     c.insert("iat".into(), json!(now));
-    c.insert("exp".into(), json!(now + state.settings.tokens.id_token_ttl));
+    c.insert(
+        "exp".into(),
+        json!(now + state.settings.tokens.id_token_ttl),
+    );
     if let Some(t) = ctx.auth_time {
         c.insert("auth_time".into(), json!(t));
     }
@@ -135,7 +141,12 @@ impl Verified {
 /// Checks signature (our published keys only), issuer and `typ`; not expiry.
 pub fn verify_own(state: &AppState, token: &str, typ: &str) -> Option<Verified> {
     let jws = UnverifiedJws::parse(token).ok()?;
-    if !jws.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(typ)) || jws.kid.is_none() {
+    if !jws
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(typ))
+        || jws.kid.is_none()
+    {
         return None;
     }
     jws.verify(&state.keys.jwks(state.now())).ok()?;
@@ -154,20 +165,25 @@ pub fn revoked_grant_key(gid: &str) -> String {
 }
 
 /// A live access token: valid signature, not expired, not revoked (itself or its grant).
-pub async fn check_access_token(state: &AppState, token: &str) -> Result<Option<Verified>, OAuthError> {
-    let Some(v) = verify_own(state, token, "at+jwt") else { return Ok(None) };
+pub async fn check_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Verified>, OAuthError> {
+    let Some(v) = verify_own(state, token, "at+jwt") else {
+        return Ok(None);
+    };
     if v.int("exp").is_none_or(|exp| exp <= state.now()) {
         return Ok(None);
     }
-    if let Some(jti) = v.str("jti") {
-        if state.store.get(&revoked_jti_key(jti)).await?.is_some() {
-            return Ok(None);
-        }
+    if let Some(jti) = v.str("jti")
+        && state.store.get(&revoked_jti_key(jti)).await?.is_some()
+    {
+        return Ok(None);
     }
-    if let Some(gid) = v.str("gid") {
-        if state.store.get(&revoked_grant_key(gid)).await?.is_some() {
-            return Ok(None);
-        }
+    if let Some(gid) = v.str("gid")
+        && state.store.get(&revoked_grant_key(gid)).await?.is_some()
+    {
+        return Ok(None);
     }
     Ok(Some(v))
 }

@@ -16,22 +16,39 @@ fn bearer(e: OAuthError) -> OAuthError {
 
 /// The bearer token from the header, if any. `Err` for a malformed header.
 fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| bearer(OAuthError::invalid_request("malformed Authorization header")))?;
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| {
+        bearer(OAuthError::invalid_request(
+            "malformed Authorization header",
+        ))
+    })?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_owned()))
         }
-        _ => Err(bearer(OAuthError::invalid_request("Authorization must use the Bearer scheme"))),
+        _ => Err(bearer(OAuthError::invalid_request(
+            "Authorization must use the Bearer scheme",
+        ))),
     }
 }
 
-pub async fn userinfo_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
+pub async fn userinfo_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
     let token = header_token(&req)?;
     respond(&state, token).await
 }
 
-pub async fn userinfo_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, OAuthError> {
+pub async fn userinfo_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
     let from_header = header_token(&req)?;
     let form = if body.is_empty() {
         Params::default()
@@ -40,7 +57,11 @@ pub async fn userinfo_post(req: HttpRequest, state: web::Data<AppState>, body: w
     };
     form.ensure_clean().map_err(bearer)?;
     let token = match (from_header, form.get("access_token")) {
-        (Some(_), Some(_)) => return Err(bearer(OAuthError::invalid_request("send the token in one place only"))),
+        (Some(_), Some(_)) => {
+            return Err(bearer(OAuthError::invalid_request(
+                "send the token in one place only",
+            )));
+        }
         (Some(t), None) => Some(t),
         (None, t) => t.map(str::to_owned),
     };
@@ -54,10 +75,17 @@ async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse
     };
     let v = tokens::check_access_token(state, &token)
         .await?
-        .ok_or_else(|| bearer(OAuthError::invalid_token("the access token is invalid, expired or revoked")))?;
+        .ok_or_else(|| {
+            bearer(OAuthError::invalid_token(
+                "the access token is invalid, expired or revoked",
+            ))
+        })?;
     let scopes = v.scopes();
     if !scopes.contains("openid") || v.str("gid").is_none() {
-        return Err(bearer(OAuthError::new(ErrorCode::InsufficientScope, "the token does not carry the openid scope")));
+        return Err(bearer(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the token does not carry the openid scope",
+        )));
     }
     let user = users::find_by_id(&state.db, v.str("sub").unwrap_or_default())
         .await?

@@ -36,7 +36,8 @@ impl MemoryStore {
     }
 
     pub fn put(&self, key: &str, value: &str, ttl_secs: i64) {
-        self.shard(key).insert(key.to_owned(), (value.to_owned(), expiry(ttl_secs)));
+        self.shard(key)
+            .insert(key.to_owned(), (value.to_owned(), expiry(ttl_secs)));
     }
 
     pub fn put_if_absent(&self, key: &str, value: &str, ttl_secs: i64) -> bool {
@@ -66,7 +67,10 @@ impl MemoryStore {
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map(|m| m.len()).unwrap_or(0)).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

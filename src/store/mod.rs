@@ -41,7 +41,12 @@ impl Store {
     }
 
     /// Stores only if the key is absent; `true` when this call stored it.
-    pub async fn put_if_absent(&self, key: &str, value: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_secs: i64,
+    ) -> Result<bool, StoreError> {
         match self {
             Store::Memory(m) => Ok(m.put_if_absent(key, value, ttl_secs)),
         }
@@ -83,16 +88,34 @@ impl Store {
     }
 
     /// JSON helpers.
-    pub async fn put_json<T: serde::Serialize>(&self, key: &str, value: &T, ttl: i64) -> Result<(), StoreError> {
-        let text = serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    pub async fn put_json<T: serde::Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: i64,
+    ) -> Result<(), StoreError> {
+        let text =
+            serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         self.put(key, &text, ttl).await
     }
 
-    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        Ok(self.get(key).await?.and_then(|t| serde_json::from_str(&t).ok()))
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self
+            .get(key)
+            .await?
+            .and_then(|t| serde_json::from_str(&t).ok()))
     }
 
-    pub async fn take_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        Ok(self.take(key).await?.and_then(|t| serde_json::from_str(&t).ok()))
+    pub async fn take_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self
+            .take(key)
+            .await?
+            .and_then(|t| serde_json::from_str(&t).ok()))
     }
 }

@@ -19,7 +19,12 @@ impl Lang {
     }
 
     pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_', ';']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .trim()
+            .split(['-', '_', ';'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "id" | "in" => Some(Lang::Id),
             "en" => Some(Lang::En),

@@ -15,7 +15,11 @@ use askama::Template;
 pub const STYLESHEET: &str = include_str!("../../ui/static/gapura.css");
 
 /// Renders a page; a template failure becomes a plain 500 (it is a bug, never input).
-pub fn render<T: Template>(status: StatusCode, page: &T, form_target: Option<&str>) -> HttpResponse {
+pub fn render<T: Template>(
+    status: StatusCode,
+    page: &T,
+    form_target: Option<&str>,
+) -> HttpResponse {
     match page.render() {
         Ok(body) => crate::http::html(status, body, form_target),
         Err(e) => {
@@ -26,7 +30,12 @@ pub fn render<T: Template>(status: StatusCode, page: &T, form_target: Option<&st
 }
 
 /// An error page for requests that must not be redirected back to a client.
-pub fn error_page(_state: &AppState, _req: &HttpRequest, lang: Lang, kind: &'static str) -> HttpResponse {
+pub fn error_page(
+    _state: &AppState,
+    _req: &HttpRequest,
+    lang: Lang,
+    kind: &'static str,
+) -> HttpResponse {
     let t = lang.texts();
     let (status, message) = match kind {
         "unknown_client" => (StatusCode::BAD_REQUEST, t.err_unknown_client),
@@ -39,6 +48,11 @@ pub fn error_page(_state: &AppState, _req: &HttpRequest, lang: Lang, kind: &'sta
         "not_found" => (StatusCode::NOT_FOUND, t.err_not_found),
         _ => (StatusCode::BAD_REQUEST, t.err_bad_request),
     };
-    let page = pages::ErrorPage { t, lang: lang.code(), message, code: kind };
+    let page = pages::ErrorPage {
+        t,
+        lang: lang.code(),
+        message,
+        code: kind,
+    };
     render(status, &page, None)
 }

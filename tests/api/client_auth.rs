@@ -8,15 +8,25 @@ use serde_json::json;
 async fn wrong_secret_is_invalid_client_with_challenge() {
     let app = spawn_app().await;
     let (c, _) = app.web_client().await;
-    let resp = app.token(&c, "wrong", &[("grant_type", "client_credentials")]).await;
+    let resp = app
+        .token(&c, "wrong", &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(resp.status(), 401);
-    assert!(resp.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
     assert_eq!(json(resp).await["error"], "invalid_client");
     let failures = app.audit_events("client.auth").await;
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].outcome, "failure");
     assert_eq!(failures[0].client_id.as_deref(), Some(c.id.as_str()));
-    assert!(!failures[0].detail.contains("wrong"), "no secret in the audit log");
+    assert!(
+        !failures[0].detail.contains("wrong"),
+        "no secret in the audit log"
+    );
 }
 
 #[tokio::test]
@@ -32,11 +42,38 @@ async fn client_secret_post_and_method_binding() {
         })
         .await;
     let s = s.unwrap();
-    let ok = app.http.post(app.url("/token")).form(&[("grant_type", "client_credentials"), ("client_id", &c.id), ("client_secret", &s)]).send().await.unwrap();
+    let ok = app
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &c.id),
+            ("client_secret", &s),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    let basic = app.token(&c, &s, &[("grant_type", "client_credentials")]).await;
-    assert_eq!(basic.status(), 401, "only the registered method is accepted");
-    let both = app.http.post(app.url("/token")).basic_auth(&c.id, Some(&s)).form(&[("grant_type", "client_credentials"), ("client_id", &c.id), ("client_secret", &s)]).send().await.unwrap();
+    let basic = app
+        .token(&c, &s, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(
+        basic.status(),
+        401,
+        "only the registered method is accepted"
+    );
+    let both = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&c.id, Some(&s))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &c.id),
+            ("client_secret", &s),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(both.status(), 401);
 }
 
@@ -50,7 +87,10 @@ async fn private_key_jwt_client() -> JwtClient {
     let app = spawn_app().await;
     let der = SigningKeyPair::generate_pkcs8(Alg::Es256).unwrap();
     let key = SigningKeyPair::from_pkcs8("client-key-1".into(), Alg::Es256, &der).unwrap();
-    let jwks = serde_json::to_string(&JwkSet { keys: vec![key.public_jwk()] }).unwrap();
+    let jwks = serde_json::to_string(&JwkSet {
+        keys: vec![key.public_jwk()],
+    })
+    .unwrap();
     let (client, secret) = app
         .add_client(NewClient {
             name: "SIMPEG".into(),
@@ -79,7 +119,10 @@ impl JwtClient {
             .post(self.app.url("/token"))
             .form(&[
                 ("grant_type", "client_credentials"),
-                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
                 ("client_assertion", assertion),
             ])
             .send()
@@ -97,19 +140,40 @@ async fn private_key_jwt_accepts_once_and_refuses_replay() {
     let replay = t.token_with(&a).await;
     assert_eq!(replay.status(), 401);
     assert_eq!(json(replay).await["error"], "invalid_client");
-    assert_eq!(t.token_with(&t.assertion("jti-2", &t.app.issuer, 120)).await.status(), 200, "issuer as audience");
+    assert_eq!(
+        t.token_with(&t.assertion("jti-2", &t.app.issuer, 120))
+            .await
+            .status(),
+        200,
+        "issuer as audience"
+    );
 }
 
 #[tokio::test]
 async fn private_key_jwt_negative_cases() {
     let t = private_key_jwt_client().await;
     let aud = t.app.url("/token");
-    assert_eq!(t.token_with(&t.assertion("a", "https://elsewhere.example/token", 120)).await.status(), 401, "wrong audience");
-    assert_eq!(t.token_with(&t.assertion("b", &aud, -120)).await.status(), 401, "expired");
-    assert_eq!(t.token_with(&t.assertion("c", &aud, 86_400)).await.status(), 401, "lifetime too long");
+    assert_eq!(
+        t.token_with(&t.assertion("a", "https://elsewhere.example/token", 120))
+            .await
+            .status(),
+        401,
+        "wrong audience"
+    );
+    assert_eq!(
+        t.token_with(&t.assertion("b", &aud, -120)).await.status(),
+        401,
+        "expired"
+    );
+    assert_eq!(
+        t.token_with(&t.assertion("c", &aud, 86_400)).await.status(),
+        401,
+        "lifetime too long"
+    );
 
     let now = t.app.state.clock.now();
-    let claims = json!({"iss": t.client.id, "sub": t.client.id, "aud": aud, "jti": "d", "exp": now + 60});
+    let claims =
+        json!({"iss": t.client.id, "sub": t.client.id, "aud": aud, "jti": "d", "exp": now + 60});
     let body = b64(claims.to_string().as_bytes());
     // alg none.
     let none = format!("{}.{}.", b64(br#"{"alg":"none"}"#), body);
@@ -118,8 +182,14 @@ async fn private_key_jwt_negative_cases() {
     let jwk = t.key.public_jwk();
     let header = b64(br#"{"alg":"HS256","kid":"client-key-1"}"#);
     let input = format!("{header}.{body}");
-    let mac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, serde_json::to_string(&jwk).unwrap().as_bytes());
-    let forged = format!("{input}.{}", b64(ring::hmac::sign(&mac_key, input.as_bytes()).as_ref()));
+    let mac_key = ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA256,
+        serde_json::to_string(&jwk).unwrap().as_bytes(),
+    );
+    let forged = format!(
+        "{input}.{}",
+        b64(ring::hmac::sign(&mac_key, input.as_bytes()).as_ref())
+    );
     assert_eq!(t.token_with(&forged).await.status(), 401);
     // Signed by a key the client never registered (unknown kid).
     let der = SigningKeyPair::generate_pkcs8(Alg::Es256).unwrap();
@@ -128,5 +198,10 @@ async fn private_key_jwt_negative_cases() {
     assert_eq!(t.token_with(&forged).await.status(), 401);
     // Same kid, other key.
     let impostor = SigningKeyPair::from_pkcs8("client-key-1".into(), Alg::Es256, &der).unwrap();
-    assert_eq!(t.token_with(&impostor.sign("JWT", &claims).unwrap()).await.status(), 401);
+    assert_eq!(
+        t.token_with(&impostor.sign("JWT", &claims).unwrap())
+            .await
+            .status(),
+        401
+    );
 }

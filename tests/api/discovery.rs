@@ -5,16 +5,42 @@ use openidconnect::core::CoreProviderMetadata;
 #[tokio::test]
 async fn discovery_is_accepted_by_a_strict_rp() {
     let app = spawn_app().await;
-    let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer.clone()).unwrap(), &app.http).await.unwrap();
+    let meta = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(app.issuer.clone()).unwrap(),
+        &app.http,
+    )
+    .await
+    .unwrap();
     assert_eq!(meta.issuer().as_str(), app.issuer);
     assert_eq!(meta.token_endpoint().unwrap().as_str(), app.url("/token"));
-    assert_eq!(meta.jwks().keys().len(), 3, "RS256, ES256 and EdDSA keys are published");
-    let doc = json(app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap()).await;
-    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(
+        meta.jwks().keys().len(),
+        3,
+        "RS256, ES256 and EdDSA keys are published"
+    );
+    let doc = json(
+        app.http
+            .get(app.url("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(doc["introspection_endpoint"], app.url("/introspect"));
     assert_eq!(doc["revocation_endpoint"], app.url("/revoke"));
-    let rfc8414 = json(app.http.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap()).await;
+    let rfc8414 = json(
+        app.http
+            .get(app.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(rfc8414["issuer"], doc["issuer"]);
 }
 
@@ -28,7 +54,10 @@ async fn jwks_publishes_public_keys_only() {
     let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
     assert!(algs.contains(&"RS256") && algs.contains(&"ES256") && algs.contains(&"EdDSA"));
     for k in keys {
-        assert!(k.get("d").is_none() && k.get("p").is_none(), "no private members");
+        assert!(
+            k.get("d").is_none() && k.get("p").is_none(),
+            "no private members"
+        );
         assert_eq!(k["use"], "sig");
         assert!(k["kid"].is_string());
     }

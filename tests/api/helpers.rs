@@ -37,8 +37,13 @@ async fn database_url(dir: &std::path::Path) -> String {
     match std::env::var("DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
             let name = format!("gapura_t_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&url).await.expect("connect to PostgreSQL");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let admin = Database::connect(&url)
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
             format!("{base}/{name}")
         }
@@ -61,7 +66,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.password.iterations = 1;
     configure(&mut settings);
     let clock = Arc::new(OffsetClock::default());
-    let app = Application::build_with_clock(settings, clock.clone()).await.expect("application starts");
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("application starts");
     let issuer = app.state().issuer.clone();
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -69,7 +76,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         issuer,
         state,
         clock,
-        browser: client_builder().cookie_store(true).build().expect("browser"),
+        browser: client_builder()
+            .cookie_store(true)
+            .build()
+            .expect("browser"),
         http: client_builder().build().expect("http client"),
         _dir: dir,
     }
@@ -81,7 +91,10 @@ impl TestApp {
     }
 
     pub fn new_browser(&self) -> reqwest::Client {
-        client_builder().cookie_store(true).build().expect("browser")
+        client_builder()
+            .cookie_store(true)
+            .build()
+            .expect("browser")
     }
 
     pub async fn add_user(&self, nip: &str, email: &str) -> User {
@@ -106,11 +119,19 @@ impl TestApp {
 
     /// The standard test person.
     pub async fn siti(&self) -> User {
-        self.add_user("198609262015052001", "siti.aminah@kotabogor.go.id").await
+        self.add_user("198609262015052001", "siti.aminah@kotabogor.go.id")
+            .await
     }
 
     pub async fn add_client(&self, new: NewClient) -> (Client, Option<String>) {
-        clients::register(&self.state.db, &self.state.master, self.state.clock.as_ref(), new).await.expect("register client")
+        clients::register(
+            &self.state.db,
+            &self.state.master,
+            self.state.clock.as_ref(),
+            new,
+        )
+        .await
+        .expect("register client")
     }
 
     /// A confidential first-party web app (no consent page).
@@ -120,7 +141,11 @@ impl TestApp {
                 name: "e-Kinerja".into(),
                 redirect_uris: vec![REDIRECT.into()],
                 first_party: true,
-                grant_types: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+                grant_types: vec![
+                    "authorization_code".into(),
+                    "refresh_token".into(),
+                    "client_credentials".into(),
+                ],
                 ..NewClient::default()
             })
             .await;
@@ -128,7 +153,11 @@ impl TestApp {
     }
 
     /// Discovery through the RP library, and a client configured from it.
-    pub async fn rp(&self, client: &Client, secret: Option<&str>) -> openidconnect::core::CoreClient<
+    pub async fn rp(
+        &self,
+        client: &Client,
+        secret: Option<&str>,
+    ) -> openidconnect::core::CoreClient<
         openidconnect::EndpointSet,
         openidconnect::EndpointNotSet,
         openidconnect::EndpointNotSet,
@@ -136,19 +165,39 @@ impl TestApp {
         openidconnect::EndpointMaybeSet,
         openidconnect::EndpointMaybeSet,
     > {
-        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(self.issuer.clone()).expect("issuer"), &self.http)
-            .await
-            .expect("discovery");
-        CoreClient::from_provider_metadata(metadata, ClientId::new(client.id.clone()), secret.map(|s| ClientSecret::new(s.into())))
-            .set_redirect_uri(RedirectUrl::new(client.redirect_uris[0].clone()).expect("redirect"))
+        let metadata = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(self.issuer.clone()).expect("issuer"),
+            &self.http,
+        )
+        .await
+        .expect("discovery");
+        CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client.id.clone()),
+            secret.map(|s| ClientSecret::new(s.into())),
+        )
+        .set_redirect_uri(RedirectUrl::new(client.redirect_uris[0].clone()).expect("redirect"))
     }
 
     /// Follows an authorization URL through login (and consent when asked) and
     /// returns the final redirect to the client.
-    pub async fn authorize(&self, browser: &reqwest::Client, url: &str, username: &str, password: &str) -> String {
+    pub async fn authorize(
+        &self,
+        browser: &reqwest::Client,
+        url: &str,
+        username: &str,
+        password: &str,
+    ) -> String {
         let mut location = location(&browser.get(url).send().await.expect("authorize"));
         if location.starts_with("/login") {
-            let page = browser.get(self.url(&location)).send().await.expect("login page").text().await.expect("html");
+            let page = browser
+                .get(self.url(&location))
+                .send()
+                .await
+                .expect("login page")
+                .text()
+                .await
+                .expect("html");
             let resp = browser
                 .post(self.url("/login"))
                 .form(&[
@@ -171,11 +220,27 @@ impl TestApp {
         location
     }
 
-    pub async fn consent(&self, browser: &reqwest::Client, location: &str, decision: &str) -> String {
-        let page = browser.get(self.url(location)).send().await.expect("consent page").text().await.expect("html");
+    pub async fn consent(
+        &self,
+        browser: &reqwest::Client,
+        location: &str,
+        decision: &str,
+    ) -> String {
+        let page = browser
+            .get(self.url(location))
+            .send()
+            .await
+            .expect("consent page")
+            .text()
+            .await
+            .expect("html");
         let resp = browser
             .post(self.url("/consent"))
-            .form(&[("csrf", hidden(&page, "csrf").as_str()), ("req", hidden(&page, "req").as_str()), ("decision", decision)])
+            .form(&[
+                ("csrf", hidden(&page, "csrf").as_str()),
+                ("req", hidden(&page, "req").as_str()),
+                ("decision", decision),
+            ])
             .send()
             .await
             .expect("consent post");
@@ -192,12 +257,25 @@ impl TestApp {
             enc(scope),
             challenge(verifier)
         );
-        let loc = self.authorize(&self.browser, &url, "198609262015052001", PASSWORD).await;
+        let loc = self
+            .authorize(&self.browser, &url, "198609262015052001", PASSWORD)
+            .await;
         query_param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
     }
 
-    pub async fn token(&self, client: &Client, secret: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http.post(self.url("/token")).basic_auth(&client.id, Some(secret)).form(form).send().await.expect("token request")
+    pub async fn token(
+        &self,
+        client: &Client,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/token"))
+            .basic_auth(&client.id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .expect("token request")
     }
 
     pub async fn audit_events(&self, event: &str) -> Vec<entity::audit_event::Model> {
@@ -231,14 +309,20 @@ pub fn location(resp: &reqwest::Response) -> String {
 
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in page")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in page"))
+        + marker.len();
     let end = html[start..].find('"').expect("end of value") + start;
     html[start..end].to_owned()
 }
 
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
-    parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 pub async fn json(resp: reqwest::Response) -> serde_json::Value {

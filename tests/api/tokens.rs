@@ -1,11 +1,38 @@
 use crate::helpers::*;
 
-async fn exchange(app: &TestApp, client: &gapura::clients::Client, secret: &str, code: &str) -> reqwest::Response {
-    app.token(client, secret, &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)]).await
+async fn exchange(
+    app: &TestApp,
+    client: &gapura::clients::Client,
+    secret: &str,
+    code: &str,
+) -> reqwest::Response {
+    app.token(
+        client,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
 }
 
-async fn introspect(app: &TestApp, client: &gapura::clients::Client, secret: &str, token: &str) -> serde_json::Value {
-    let resp = app.http.post(app.url("/introspect")).basic_auth(&client.id, Some(secret)).form(&[("token", token)]).send().await.unwrap();
+async fn introspect(
+    app: &TestApp,
+    client: &gapura::clients::Client,
+    secret: &str,
+    token: &str,
+) -> serde_json::Value {
+    let resp = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth(&client.id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     json(resp).await
 }
@@ -34,26 +61,65 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
     let first = json(exchange(&app, &c, &s, &code).await).await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
 
-    let second = json(app.token(&c, &s, &[("grant_type", "refresh_token"), ("refresh_token", &rt1)]).await).await;
+    let second = json(
+        app.token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+        )
+        .await,
+    )
+    .await;
     let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rt1, rt2, "rotated");
-    assert!(second["id_token"].is_string(), "refresh also gives an ID token");
+    assert!(
+        second["id_token"].is_string(),
+        "refresh also gives an ID token"
+    );
     let at2 = second["access_token"].as_str().unwrap().to_owned();
     assert_eq!(introspect(&app, &c, &s, &at2).await["active"], true);
 
     // Narrowing the scope is allowed, widening is not.
-    let wide = app.token(&c, &s, &[("grant_type", "refresh_token"), ("refresh_token", &rt2), ("scope", "openid email")]).await;
+    let wide = app
+        .token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt2),
+                ("scope", "openid email"),
+            ],
+        )
+        .await;
     assert_eq!(wide.status(), 400);
     assert_eq!(json(wide).await["error"], "invalid_scope");
 
     // Reusing the rotated token revokes everything of the grant.
-    let reuse = app.token(&c, &s, &[("grant_type", "refresh_token"), ("refresh_token", &rt1)]).await;
+    let reuse = app
+        .token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+        )
+        .await;
     assert_eq!(reuse.status(), 400);
     assert_eq!(json(reuse).await["error"], "invalid_grant");
-    let after = app.token(&c, &s, &[("grant_type", "refresh_token"), ("refresh_token", &rt2)]).await;
+    let after = app
+        .token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
+        )
+        .await;
     assert_eq!(json(after).await["error"], "invalid_grant");
     assert_eq!(introspect(&app, &c, &s, &at2).await["active"], false);
-    let userinfo = app.http.get(app.url("/userinfo")).bearer_auth(&at2).send().await.unwrap();
+    let userinfo = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(&at2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(userinfo.status(), 401);
     assert!(!app.audit_events("refresh.reuse").await.is_empty());
 }
@@ -71,7 +137,13 @@ async fn replayed_code_fails_and_revokes_what_it_issued() {
     let at = first["access_token"].as_str().unwrap();
     assert_eq!(introspect(&app, &c, &s, at).await["active"], false);
     let rt = first["refresh_token"].as_str().unwrap();
-    let refresh = app.token(&c, &s, &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+    let refresh = app
+        .token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
     assert_eq!(json(refresh).await["error"], "invalid_grant");
     assert!(!app.audit_events("code.replay").await.is_empty());
 }
@@ -95,21 +167,59 @@ async fn pkce_mismatch_and_redirect_mismatch_are_invalid_grant() {
     let (c, s) = app.web_client().await;
     let code = app.code_for(&c, "openid", VERIFIER).await;
     let wrong = "x".repeat(43);
-    let resp = app.token(&c, &s, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &wrong)]).await;
+    let resp = app
+        .token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &wrong),
+            ],
+        )
+        .await;
     assert_eq!(json(resp).await["error"], "invalid_grant");
     let code = app.code_for(&c, "openid", VERIFIER).await;
-    let resp = app.token(&c, &s, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://127.0.0.1:9/other"), ("code_verifier", VERIFIER)]).await;
+    let resp = app
+        .token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:9/other"),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
     assert_eq!(json(resp).await["error"], "invalid_grant");
     let code = app.code_for(&c, "openid", VERIFIER).await;
-    let resp = app.token(&c, &s, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]).await;
-    assert_eq!(json(resp).await["error"], "invalid_grant", "verifier required when a challenge was sent");
+    let resp = app
+        .token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
+    assert_eq!(
+        json(resp).await["error"],
+        "invalid_grant",
+        "verifier required when a challenge was sent"
+    );
 }
 
 #[tokio::test]
 async fn client_credentials_token_is_for_the_client_only() {
     let app = spawn_app().await;
     let (c, s) = app.web_client().await;
-    let resp = app.token(&c, &s, &[("grant_type", "client_credentials")]).await;
+    let resp = app
+        .token(&c, &s, &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(resp.status(), 200);
     let body = json(resp).await;
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
@@ -118,10 +228,27 @@ async fn client_credentials_token_is_for_the_client_only() {
     assert_eq!(info["active"], true);
     assert_eq!(info["sub"], c.id.as_str());
     assert_eq!(info["client_id"], c.id.as_str());
-    let userinfo = app.http.get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap();
+    let userinfo = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(userinfo.status(), 403);
-    assert!(userinfo.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
-    let openid = app.token(&c, &s, &[("grant_type", "client_credentials"), ("scope", "openid")]).await;
+    assert!(
+        userinfo.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    let openid = app
+        .token(
+            &c,
+            &s,
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .await;
     assert_eq!(json(openid).await["error"], "invalid_scope");
 }
 
@@ -140,11 +267,28 @@ async fn introspection_rules() {
     assert_eq!(info["username"], "198609262015052001");
     assert_eq!(info["scope"], "openid profile");
     assert_eq!(introspect(&app, &c, &s, rt).await["active"], true);
-    assert_eq!(introspect(&app, &other, &other_secret, rt).await["active"], false, "refresh tokens only to their client");
-    assert_eq!(introspect(&app, &c, &s, "not-a-token").await, serde_json::json!({"active": false}));
+    assert_eq!(
+        introspect(&app, &other, &other_secret, rt).await["active"],
+        false,
+        "refresh tokens only to their client"
+    );
+    assert_eq!(
+        introspect(&app, &c, &s, "not-a-token").await,
+        serde_json::json!({"active": false})
+    );
     app.clock.advance(601);
-    assert_eq!(introspect(&app, &c, &s, at).await["active"], false, "expired");
-    let anonymous = app.http.post(app.url("/introspect")).form(&[("token", at)]).send().await.unwrap();
+    assert_eq!(
+        introspect(&app, &c, &s, at).await["active"],
+        false,
+        "expired"
+    );
+    let anonymous = app
+        .http
+        .post(app.url("/introspect"))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
 
@@ -157,11 +301,30 @@ async fn revocation_of_access_and_refresh_tokens() {
     let body = json(exchange(&app, &c, &s, &code).await).await;
     let at = body["access_token"].as_str().unwrap();
     let rt = body["refresh_token"].as_str().unwrap();
-    let revoke = |token: &str| app.http.post(app.url("/revoke")).basic_auth(&c.id, Some(&s)).form(&[("token", token)]).send();
+    let revoke = |token: &str| {
+        app.http
+            .post(app.url("/revoke"))
+            .basic_auth(&c.id, Some(&s))
+            .form(&[("token", token)])
+            .send()
+    };
     assert_eq!(revoke(at).await.unwrap().status(), 200);
     assert_eq!(introspect(&app, &c, &s, at).await["active"], false);
-    assert_eq!(app.http.get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap().status(), 401);
-    assert_eq!(introspect(&app, &c, &s, rt).await["active"], true, "revoking an access token leaves the grant");
+    assert_eq!(
+        app.http
+            .get(app.url("/userinfo"))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        introspect(&app, &c, &s, rt).await["active"],
+        true,
+        "revoking an access token leaves the grant"
+    );
     assert_eq!(revoke(rt).await.unwrap().status(), 200);
     assert_eq!(introspect(&app, &c, &s, rt).await["active"], false);
     assert_eq!(revoke("unknown-token").await.unwrap().status(), 200);
