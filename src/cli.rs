@@ -52,12 +52,32 @@ pub enum Command {
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Back-channel logout deliveries (the outbox), newest first.
+    Deliveries {
+        /// Only `pending`, `delivered` or `failed`.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account; the password is read from standard input (one line).
     Add(UserAdd),
+    /// Set a new password (read from standard input); ends the person's sessions.
+    SetPassword { login: String },
+    /// List a person's SSO sessions.
+    Sessions { login: String },
+    /// End every SSO session of a person (back-channel logout to their applications).
+    Logout { login: String },
+    /// Suspend an account: sessions end, every token is revoked. Accounts are never deleted.
+    Suspend { login: String },
+    /// Reactivate a suspended account.
+    Activate { login: String },
+    /// Lift brute-force locks on an account.
+    Unlock { login: String },
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +137,15 @@ pub struct ClientAdd {
     /// JWK Set file, for private_key_jwt.
     #[arg(long)]
     pub jwks_file: Option<PathBuf>,
+    /// Back-Channel Logout URI (receives logout tokens).
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Front-Channel Logout URI (loaded in an iframe at logout).
+    #[arg(long)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Ask for `iss` and `sid` on front-channel logout, `sid` in logout tokens.
+    #[arg(long)]
+    pub logout_session_required: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +182,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => {
             let state = admin_state(settings, clock).await?;
             user_add(&state, args, cli.json).await?;
+        }
+        Command::User(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_users::run(&state, cmd, cli.json).await?;
+        }
+        Command::Deliveries { status, limit } => {
+            let state = admin_state(settings, clock).await?;
+            let rows = crate::logout::backchannel::list(&state, status.as_deref(), limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if cli.json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|r| json!({"id": r.id, "client_id": r.client_id, "uri": r.uri, "user_id": r.user_id, "reason": r.reason, "status": r.status, "attempts": r.attempts, "next_attempt_at": r.next_attempt_at, "last_error": r.last_error, "created_at": r.created_at, "delivered_at": r.delivered_at}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for r in rows {
+                    println!(
+                        "{:<10} {:<24} attempts={:<2} {} {}",
+                        r.status,
+                        r.client_id,
+                        r.attempts,
+                        r.reason,
+                        r.last_error.unwrap_or_default()
+                    );
+                }
+            }
         }
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -317,6 +374,12 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
             alg,
             jwks,
             client_id: None,
+            backchannel_logout_session_required: args.logout_session_required
+                && args.backchannel_logout_uri.is_some(),
+            frontchannel_logout_session_required: args.logout_session_required
+                && args.frontchannel_logout_uri.is_some(),
+            backchannel_logout_uri: args.backchannel_logout_uri,
+            frontchannel_logout_uri: args.frontchannel_logout_uri,
         },
     )
     .await?;

@@ -61,6 +61,10 @@ pub struct Client {
     pub first_party: bool,
     pub alg: Alg,
     pub jwks: Option<JwkSet>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
     pub active: bool,
 }
 
@@ -94,6 +98,10 @@ impl Client {
                 None => None,
             },
             active: row.status == "active",
+            backchannel_logout_uri: row.backchannel_logout_uri,
+            backchannel_logout_session_required: row.backchannel_logout_session_required,
+            frontchannel_logout_uri: row.frontchannel_logout_uri,
+            frontchannel_logout_session_required: row.frontchannel_logout_session_required,
             id: row.client_id,
             name: row.name,
             secret_digest: row.secret_digest,
@@ -119,6 +127,10 @@ pub struct NewClient {
     pub jwks: Option<String>,
     /// Fixed identifier (demo data); normally generated.
     pub client_id: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +222,20 @@ pub async fn register(
         }
         (None, _) => None,
     };
+    let logout_uri = |uri: &Option<String>| -> Result<Option<String>, ClientError> {
+        match uri.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(None),
+            Some(u) => {
+                let parsed = RedirectUri::parse(u).map_err(|e| invalid(e.to_string()))?;
+                if !parsed.as_str().starts_with("http") {
+                    return Err(invalid("logout URIs must be http(s) URLs"));
+                }
+                Ok(Some(parsed.as_str().to_owned()))
+            }
+        }
+    };
+    let backchannel = logout_uri(&new.backchannel_logout_uri)?;
+    let frontchannel = logout_uri(&new.frontchannel_logout_uri)?;
     let id = new.client_id.clone().unwrap_or_else(|| random_token(16));
     let secret = matches!(
         method,
@@ -233,6 +259,10 @@ pub async fn register(
         first_party: Set(new.first_party),
         id_token_signed_response_alg: Set(new.alg.unwrap_or(Alg::Rs256).as_str().to_owned()),
         jwks: Set(jwks),
+        backchannel_logout_uri: Set(backchannel),
+        backchannel_logout_session_required: Set(new.backchannel_logout_session_required),
+        frontchannel_logout_uri: Set(frontchannel),
+        frontchannel_logout_session_required: Set(new.frontchannel_logout_session_required),
         status: Set("active".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),

@@ -11,6 +11,7 @@ bind = "127.0.0.1:8080"
 database_url = "sqlite://data/gapura.db?mode=rwc"
 keys_dir = "keys"
 log_format = "text"
+store_prefix = "gapura:"
 
 [tokens]
 access_token_ttl = 600
@@ -27,6 +28,13 @@ parallelism = 1
 [session]
 idle_timeout = 1800
 absolute_lifetime = 36000
+
+[login_guard]
+pair_threshold = 5
+account_addresses = 10
+base_lock = 60
+max_lock = 3600
+window = 900
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +44,8 @@ pub struct Settings {
     pub bind: String,
     pub database_url: SecretString,
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (several deployments may share one Redis).
+    pub store_prefix: String,
     pub keys_dir: PathBuf,
     /// Base64url 32-byte master key; when absent it is read from (or created in) `keys_dir`.
     pub master_key: Option<SecretString>,
@@ -44,6 +54,7 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub password: PasswordSettings,
     pub session: SessionSettings,
+    pub login_guard: LoginGuardSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +72,20 @@ pub struct PasswordSettings {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+}
+
+/// Brute-force protection: failures counted per (account, address) pair and per account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginGuardSettings {
+    /// Failures from one address against one account before that pair is locked.
+    pub pair_threshold: i64,
+    /// Distinct addresses failing against one account before the account itself is locked.
+    pub account_addresses: usize,
+    /// First lock, in seconds; each further lock doubles it, up to `max_lock`.
+    pub base_lock: i64,
+    pub max_lock: i64,
+    /// How long failures are remembered.
+    pub window: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +193,27 @@ impl Settings {
         let p = &self.password;
         if p.memory_kib < 8 * p.parallelism.max(1) || p.iterations == 0 || p.parallelism == 0 {
             return Err(invalid("password", "argon2id parameters out of range"));
+        }
+        let g = &self.login_guard;
+        if g.pair_threshold < 1
+            || g.account_addresses < 1
+            || g.base_lock < 1
+            || g.max_lock < g.base_lock
+            || g.window < 60
+        {
+            return Err(invalid(
+                "login_guard",
+                "thresholds must be positive and max_lock >= base_lock",
+            ));
+        }
+        if let Some(url) = &self.redis_url {
+            let url = secrecy::ExposeSecret::expose_secret(url);
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(invalid(
+                    "redis_url",
+                    "must start with redis:// or rediss://",
+                ));
+            }
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid("log_format", "must be `text` or `json`"));

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod cli_users;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -16,6 +17,8 @@ pub mod http;
 pub mod interaction;
 pub mod jose;
 pub mod keys;
+pub mod login_guard;
+pub mod logout;
 pub mod oidc;
 pub mod password;
 pub mod session;

@@ -1,6 +1,10 @@
 //! The SSO session: one per browser, kept in the store under the digest of its
-//! cookie value, with idle and absolute timeouts. Its `sid` (a separate random
-//! value, never the cookie) is what relying parties see.
+//! cookie value (the "handle"), with idle and absolute timeouts. Its `sid` (a
+//! separate random value, never the cookie) is what relying parties see.
+//!
+//! Two indexes make sessions manageable: `user-sessions:<user>` (every session of
+//! a person, to end them all) and `session-expiry` (when each one times out, so
+//! expiry triggers back-channel logout like any other ending).
 
 use crate::crypto::{random_token, token_digest};
 use crate::state::AppState;
@@ -10,6 +14,15 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use serde::{Deserialize, Serialize};
 
 pub const COOKIE: &str = "gapura_session";
+pub const EXPIRY_INDEX: &str = "session-expiry";
+/// How long an ended-by-timeout session is kept so its clients can be told.
+const GRACE: i64 = 86_400;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionClient {
+    pub client_id: String,
+    pub joined_at: i64,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SsoSession {
@@ -20,17 +33,42 @@ pub struct SsoSession {
     pub amr: Vec<String>,
     pub created_at: i64,
     pub last_seen: i64,
-    /// Clients that received tokens in this session.
-    pub clients: Vec<String>,
+    /// Clients that received a code in this session.
+    pub clients: Vec<SessionClient>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
 
-fn key(cookie_value: &str) -> String {
-    format!("sess:{}", token_digest(cookie_value))
+impl SsoSession {
+    pub fn expires_at(&self, state: &AppState) -> i64 {
+        let s = &state.settings.session;
+        (self.last_seen + s.idle_timeout).min(self.created_at + s.absolute_lifetime)
+    }
+
+    pub fn add_client(&mut self, client_id: &str, now: i64) {
+        if !self.clients.iter().any(|c| c.client_id == client_id) {
+            self.clients.push(SessionClient {
+                client_id: client_id.to_owned(),
+                joined_at: now,
+            });
+        }
+    }
 }
 
-/// The live session of this browser, if any (expired ones are removed).
+pub fn key(handle: &str) -> String {
+    format!("sess:{handle}")
+}
+
+pub fn user_index(user_id: &str) -> String {
+    format!("user-sessions:{user_id}")
+}
+
+/// A session by handle, whatever its timeouts say.
+pub async fn load(state: &AppState, handle: &str) -> Result<Option<SsoSession>, StoreError> {
+    state.store.get_json(&key(handle)).await
+}
+
+/// The live session of this browser, if any, as `(handle, session)`.
 pub async fn current(
     state: &AppState,
     req: &HttpRequest,
@@ -38,51 +76,55 @@ pub async fn current(
     let Some(cookie) = req.cookie(&state.cookie_name(COOKIE)) else {
         return Ok(None);
     };
-    let value = cookie.value().to_owned();
-    if value.len() > 100 {
+    if cookie.value().len() > 100 {
         return Ok(None);
     }
-    let Some(session) = state.store.get_json::<SsoSession>(&key(&value)).await? else {
+    let handle = token_digest(cookie.value());
+    let Some(session) = load(state, &handle).await? else {
         return Ok(None);
     };
-    let now = state.now();
-    let s = &state.settings.session;
-    if now - session.last_seen > s.idle_timeout || now - session.created_at > s.absolute_lifetime {
-        state.store.delete(&key(&value)).await?;
+    if session.expires_at(state) <= state.now() {
         return Ok(None);
     }
-    Ok(Some((value, session)))
+    Ok(Some((handle, session)))
 }
 
-fn ttl(state: &AppState, session: &SsoSession) -> i64 {
-    let s = &state.settings.session;
-    let absolute_left = session.created_at + s.absolute_lifetime - state.now();
-    absolute_left.min(s.idle_timeout).max(1)
-}
-
-/// Saves the session and refreshes its idle timer.
+/// Saves the session, refreshes its idle timer and its index entries.
 pub async fn save(
     state: &AppState,
-    cookie_value: &str,
+    handle: &str,
     session: &mut SsoSession,
 ) -> Result<(), StoreError> {
-    session.last_seen = state.now();
-    let ttl = ttl(state, session);
-    state.store.put_json(&key(cookie_value), session, ttl).await
+    let now = state.now();
+    session.last_seen = now;
+    let absolute_end = session.created_at + state.settings.session.absolute_lifetime;
+    let ttl = (absolute_end - now).max(1) + GRACE;
+    state.store.put_json(&key(handle), session, ttl).await?;
+    state
+        .store
+        .schedule(EXPIRY_INDEX, handle, session.expires_at(state))
+        .await?;
+    state
+        .store
+        .set_add(&user_index(&session.user_id), handle, ttl)
+        .await?;
+    Ok(())
 }
 
-/// Starts a fresh session (new cookie value: no fixation) after a successful login,
-/// ending the one this browser had.
+pub struct Started {
+    pub cookie_value: String,
+    pub handle: String,
+    pub session: SsoSession,
+}
+
+/// Starts a fresh session (new cookie value: no fixation) after a successful login.
 pub async fn start(
     state: &AppState,
     req: &HttpRequest,
     user_id: &str,
     acr: &str,
     amr: Vec<String>,
-) -> Result<(String, SsoSession), StoreError> {
-    if let Some((old, _)) = current(state, req).await? {
-        state.store.delete(&key(&old)).await?;
-    }
+) -> Result<Started, StoreError> {
     let now = state.now();
     let mut session = SsoSession {
         sid: random_token(16),
@@ -100,13 +142,51 @@ pub async fn start(
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(200).collect()),
     };
-    let value = random_token(32);
-    save(state, &value, &mut session).await?;
-    Ok((value, session))
+    let cookie_value = random_token(32);
+    let handle = token_digest(&cookie_value);
+    save(state, &handle, &mut session).await?;
+    Ok(Started {
+        cookie_value,
+        handle,
+        session,
+    })
 }
 
-pub async fn end(state: &AppState, cookie_value: &str) -> Result<(), StoreError> {
-    state.store.delete(&key(cookie_value)).await
+/// Removes a session and its index entries. `true` for the one caller that removed
+/// it (several instances may race to end the same expired session).
+pub async fn remove(
+    state: &AppState,
+    handle: &str,
+    session: &SsoSession,
+) -> Result<bool, StoreError> {
+    let first = state.store.take(&key(handle)).await?.is_some();
+    state.store.unschedule(EXPIRY_INDEX, handle).await?;
+    state
+        .store
+        .set_remove(&user_index(&session.user_id), handle)
+        .await?;
+    Ok(first)
+}
+
+/// Every live session of a person, as `(handle, session)`.
+pub async fn of_user(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Vec<(String, SsoSession)>, StoreError> {
+    let mut out = Vec::new();
+    for handle in state.store.set_members(&user_index(user_id)).await? {
+        match load(state, &handle).await? {
+            Some(s) => out.push((handle, s)),
+            None => {
+                state
+                    .store
+                    .set_remove(&user_index(user_id), &handle)
+                    .await?
+            }
+        }
+    }
+    out.sort_by_key(|(_, s)| std::cmp::Reverse(s.last_seen));
+    Ok(out)
 }
 
 pub fn cookie(state: &AppState, value: &str) -> Cookie<'static> {

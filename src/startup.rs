@@ -33,6 +33,10 @@ pub enum StartupError {
     Password(#[from] crate::password::PasswordError),
     #[error("cannot bind {0}")]
     Bind(#[from] std::io::Error),
+    #[error("HTTP client: {0}")]
+    Http(String),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
     #[error("first administrator: {0}")]
     Admin(#[from] crate::users::UserError),
 }
@@ -54,10 +58,22 @@ pub async fn build_state(
     let keys = KeyManager::new(db.clone(), master.clone());
     keys.ensure_keys(clock.now()).await?;
     let hasher = PasswordHasher::new(&settings.password)?;
+    let store = match &settings.redis_url {
+        Some(url) => Store::redis(url.expose_secret(), &settings.store_prefix)?,
+        None => Store::memory(),
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Gapura back-channel logout")
+        .build()
+        .map_err(|e| StartupError::Http(e.to_string()))?;
     Ok(AppState {
+        http,
         secure_cookies: url.scheme() == "https",
         issuer,
-        store: Store::memory(),
+        store,
         audit: Audit::new(db.clone()),
         db,
         keys,
@@ -101,6 +117,7 @@ impl Application {
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::oidc::routes)
                 .configure(crate::interaction::routes)
+                .configure(crate::logout::endpoint::routes)
                 .route("/health/live", web::get().to(crate::health::live))
                 .route("/health/ready", web::get().to(crate::health::ready))
                 .default_service(web::to(not_found))
@@ -139,14 +156,29 @@ async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> actix_web::H
     )
 }
 
+/// Background work of every instance: back-channel deliveries (every 2 s), session
+/// expiry (every 10 s), store sweeping and key reloads (every 30 s). Each is safe to
+/// run on several instances at once.
 fn spawn_maintenance(state: web::Data<AppState>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut round: u64 = 0;
         loop {
             tick.tick().await;
-            state.store.sweep();
-            if let Err(e) = state.keys.reload(state.now()).await {
-                tracing::warn!(error = %e, "signing keys could not be reloaded");
+            round += 1;
+            if let Err(e) = crate::logout::backchannel::deliver_due(&state, 50).await {
+                tracing::warn!(error = %e, "back-channel deliveries");
+            }
+            if round % 5 == 0 {
+                if let Err(e) = crate::logout::sweep_expired(&state).await {
+                    tracing::warn!(error = %e, "session expiry");
+                }
+            }
+            if round % 15 == 0 {
+                state.store.sweep();
+                if let Err(e) = state.keys.reload(state.now()).await {
+                    tracing::warn!(error = %e, "signing keys could not be reloaded");
+                }
             }
         }
     });

@@ -21,6 +21,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub hasher: PasswordHasher,
     pub audit: Audit,
+    /// Outbound HTTP (back-channel logout): short timeouts, no redirects.
+    pub http: reqwest::Client,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
     pub secure_cookies: bool,
 }

@@ -23,6 +23,12 @@ pub struct Model {
     pub id_token_signed_response_alg: String,
     /// JSON Web Key Set for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    /// Front-Channel Logout 1.0 §2.
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: bool,
     /// `active` or `suspended`.
     pub status: String,
     pub created_at: i64,

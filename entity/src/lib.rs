@@ -3,6 +3,7 @@
 //! Timestamps are Unix seconds (`i64`) so SQLite and PostgreSQL agree.
 
 pub mod audit_event;
+pub mod backchannel_delivery;
 pub mod client;
 pub mod consent;
 pub mod grant;

@@ -9,6 +9,8 @@ mod m20261123_000004_create_signing_key;
 mod m20261123_000005_create_grant_and_refresh_token;
 mod m20261123_000006_create_consent;
 mod m20261123_000007_create_audit_event;
+mod m20261123_000008_client_logout_metadata;
+mod m20261123_000009_create_backchannel_delivery;
 
 pub struct Migrator;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_grant_and_refresh_token::Migration),
             Box::new(m20261123_000006_create_consent::Migration),
             Box::new(m20261123_000007_create_audit_event::Migration),
+            Box::new(m20261123_000008_client_logout_metadata::Migration),
+            Box::new(m20261123_000009_create_backchannel_delivery::Migration),
         ]
     }
 }

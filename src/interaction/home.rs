@@ -1,7 +1,6 @@
-//! Home page (who is logged in) and logout of the Gapura session.
+//! Home page: who is logged in, with a logout button.
 
-use crate::audit::AuditEvent;
-use crate::http::{Params, client_ip, csrf_token, csrf_valid};
+use crate::http::csrf_token;
 use crate::session;
 use crate::state::AppState;
 use crate::ui::{self, Lang, pages::HomePage};
@@ -31,28 +30,6 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }
-    resp
-}
-
-pub async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
-    }
-    if let Ok(Some((cookie, s))) = session::current(&state, &req).await {
-        let _ = session::end(&state, &cookie).await;
-        let e = AuditEvent::new("logout", true)
-            .actor(s.user_id.clone())
-            .subject(s.user_id)
-            .ip(client_ip(&req));
-        state.audit.record(state.now(), e).await;
-    }
-    let mut resp = crate::http::see_other("/");
-    let _ = resp.add_cookie(&session::removal_cookie(&state));
     resp
 }
 

@@ -3,6 +3,7 @@
 
 use crate::audit::AuditEvent;
 use crate::http::{Params, client_ip, csrf_token, csrf_valid};
+use crate::login_guard::{self, Verdict};
 use crate::oidc::authorize::{self, AuthRequest, pending_key};
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
@@ -33,6 +34,13 @@ fn lang_for(
     )
 }
 
+#[derive(Debug, Clone, Copy)]
+enum LoginError {
+    Failed,
+    /// Locked for this many more minutes.
+    Locked(i64),
+}
+
 async fn pending(
     state: &AppState,
     id: Option<&str>,
@@ -60,7 +68,7 @@ async fn render(
     req_id: &str,
     ar: Option<&AuthRequest>,
     username: &str,
-    error: bool,
+    error: Option<LoginError>,
     extra: Option<Cookie<'static>>,
 ) -> HttpResponse {
     let (csrf, csrf_cookie) = csrf_token(state, req);
@@ -78,14 +86,17 @@ async fn render(
         req_id,
         client_name: name.as_deref(),
         username,
-        error: error.then_some(t.login_failed),
+        error: error.map(|e| match e {
+            LoginError::Failed => t.login_failed.to_owned(),
+            LoginError::Locked(minutes) => t.err_locked.replace("{}", &minutes.to_string()),
+        }),
         switch_id: format!("{base}lang=id"),
         switch_en: format!("{base}lang=en"),
     };
-    let status = if error {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
+    let status = match error {
+        None => StatusCode::OK,
+        Some(LoginError::Failed) => StatusCode::UNAUTHORIZED,
+        Some(LoginError::Locked(_)) => StatusCode::TOO_MANY_REQUESTS,
     };
     let mut resp = ui::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
     for c in [csrf_cookie, extra].into_iter().flatten() {
@@ -116,7 +127,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         req_id.unwrap_or_default(),
         ar.as_ref(),
         &hint,
-        false,
+        None,
         lang_cookie,
     )
     .await
@@ -151,6 +162,47 @@ pub async fn submit(
             return ui::error_page(&state, &req, lang, "unavailable");
         }
     };
+    let ip = client_ip(&req).unwrap_or_else(|| "unknown".into());
+    let account = match &user {
+        Some(u) => u.id.clone(),
+        None => format!(
+            "unknown:{}",
+            login.to_lowercase().chars().take(64).collect::<String>()
+        ),
+    };
+    let client_id = ar.as_ref().map(|a| a.client_id.clone());
+    let subject = user.as_ref().map(|u| u.id.clone());
+    let audit = |success: bool| {
+        let mut e = AuditEvent::new("login", success)
+            .actor(login.chars().take(64).collect::<String>())
+            .ip(Some(ip.clone()));
+        if let Some(s) = &subject {
+            e = e.subject(s.clone());
+        }
+        if let Some(c) = &client_id {
+            e = e.client(c.clone());
+        }
+        e
+    };
+    match login_guard::check(&state, &account, &ip).await {
+        Ok(Verdict::Open) => {}
+        Ok(Verdict::Locked(until)) => {
+            state.audit.record(state.now(), audit(false).detail(serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}))).await;
+            let minutes = ((until - state.now()) as f64 / 60.0).ceil().max(1.0) as i64;
+            return render(
+                &state,
+                &req,
+                lang,
+                req_id,
+                ar.as_ref(),
+                &login,
+                Some(LoginError::Locked(minutes)),
+                None,
+            )
+            .await;
+        }
+        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    }
     let verified = state
         .hasher
         .verify(
@@ -164,38 +216,91 @@ pub async fn submit(
         Some(u) if !users::is_active(u) => Some("suspended"),
         Some(_) => None,
     };
-    let client_id = ar.as_ref().map(|a| a.client_id.clone());
     if let Some(reason) = failure {
-        let mut e = AuditEvent::new("login", false)
-            .actor(login.chars().take(64).collect::<String>())
-            .ip(client_ip(&req))
-            .detail(serde_json::json!({"reason": reason, "method": "pwd"}));
-        if let Some(u) = &user {
-            e = e.subject(u.id.clone());
+        state
+            .audit
+            .record(
+                state.now(),
+                audit(false).detail(serde_json::json!({"reason": reason, "method": "pwd"})),
+            )
+            .await;
+        let (lock, count) = match login_guard::failure(&state, &account, &ip).await {
+            Ok(r) => r,
+            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        };
+        let _ = login_guard::remember_address(&state, &account, &ip).await;
+        if let Some((scope, until)) = lock {
+            let e = AuditEvent::new("login.lock", true)
+                .actor("system")
+                .ip(Some(ip.clone()))
+                .detail(serde_json::json!({"scope": scope, "until": until, "account": account}));
+            let e = match &user {
+                Some(u) => e.subject(u.id.clone()),
+                None => e,
+            };
+            state.audit.record(state.now(), e).await;
         }
-        if let Some(c) = &client_id {
-            e = e.client(c.clone());
-        }
-        state.audit.record(state.now(), e).await;
-        return render(&state, &req, lang, req_id, ar.as_ref(), &login, true, None).await;
+        // Progressive delay: each failure from this address slows the next answer.
+        tokio::time::sleep(std::time::Duration::from_millis(
+            (count.clamp(1, 5) as u64) * 150,
+        ))
+        .await;
+        return render(
+            &state,
+            &req,
+            lang,
+            req_id,
+            ar.as_ref(),
+            &login,
+            Some(LoginError::Failed),
+            None,
+        )
+        .await;
     }
     let Some(user) = user else {
         return ui::error_page(&state, &req, lang, "bad_request");
     };
-    let (cookie_value, sso) =
+    let _ = login_guard::success(&state, &account, &ip).await;
+    // A new cookie value at every login (no fixation). The same person logging in
+    // again keeps the logical session (sid, applications); another person ends it.
+    let previous = session::current(&state, &req).await.ok().flatten();
+    let started =
         match session::start(&state, &req, &user.id, ACR_PASSWORD, vec!["pwd".into()]).await {
             Ok(s) => s,
             Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
         };
-    let mut e = AuditEvent::new("login", true)
-        .actor(user.id.clone())
-        .subject(user.id.clone())
-        .ip(client_ip(&req))
-        .detail(serde_json::json!({"method": "pwd"}));
-    if let Some(c) = &client_id {
-        e = e.client(c.clone());
+    let (cookie_value, handle, mut sso) = (started.cookie_value, started.handle, started.session);
+    if let Some((old_handle, old)) = previous {
+        if old.user_id == user.id {
+            sso.sid = old.sid.clone();
+            sso.clients = old.clients.clone();
+            sso.created_at = old.created_at;
+            let saved = session::save(&state, &handle, &mut sso).await;
+            let removed = session::remove(&state, &old_handle, &old).await;
+            if saved.is_err() || removed.is_err() {
+                return ui::error_page(&state, &req, lang, "unavailable");
+            }
+        } else if crate::logout::end_session(
+            &state,
+            &old_handle,
+            &old,
+            crate::logout::EndReason::Replaced,
+        )
+        .await
+        .is_err()
+        {
+            return ui::error_page(&state, &req, lang, "unavailable");
+        }
     }
-    state.audit.record(state.now(), e).await;
+    state
+        .audit
+        .record(
+            state.now(),
+            audit(true)
+                .actor(user.id.clone())
+                .detail(serde_json::json!({"method": "pwd", "sid": sso.sid})),
+        )
+        .await;
 
     let mut resp = match ar {
         None => crate::http::see_other("/"),
@@ -203,7 +308,7 @@ pub async fn submit(
             let _ = state.store.delete(&pending_key(req_id)).await;
             let redirect_uri = ar.redirect_uri.clone();
             let client_state = ar.state.clone();
-            match authorize::proceed(&state, ar, Some((cookie_value.clone(), sso)), true).await {
+            match authorize::proceed(&state, ar, Some((handle.clone(), sso)), true).await {
                 Ok(r) => r,
                 Err(e) => {
                     authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e)

@@ -1,5 +1,5 @@
 //! The person-facing side of a login: the login form, the consent page, the
-//! home page and logout of the Gapura session. Forms carry CSRF tokens.
+//! home page (logout lives in `crate::logout`). Forms carry CSRF tokens.
 
 pub mod consent;
 pub mod home;
@@ -13,6 +13,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/consent", web::get().to(consent::show))
         .route("/consent", web::post().to(consent::submit))
-        .route("/logout", web::post().to(home::logout))
         .route("/static/gapura.css", web::get().to(home::stylesheet));
 }

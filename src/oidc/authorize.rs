@@ -334,7 +334,7 @@ pub async fn proceed(
             .await?;
         return Ok(see_other(&format!("/login?req={id}")));
     }
-    let Some((cookie, mut sso)) = current else {
+    let Some((handle, mut sso)) = current else {
         return Err(OAuthError::new(
             ErrorCode::LoginRequired,
             "the person must log in",
@@ -364,7 +364,7 @@ pub async fn proceed(
             .await?;
         return Ok(see_other(&format!("/consent?req={id}")));
     }
-    let url = issue_code(state, &ar, &cookie, &mut sso).await?;
+    let url = issue_code(state, &ar, &handle, &mut sso).await?;
     Ok(see_other(&url))
 }
 
@@ -372,7 +372,7 @@ pub async fn proceed(
 pub async fn issue_code(
     state: &AppState,
     ar: &AuthRequest,
-    cookie: &str,
+    handle: &str,
     sso: &mut SsoSession,
 ) -> Result<String, OAuthError> {
     let code = random_token(32);
@@ -395,10 +395,8 @@ pub async fn issue_code(
         .store
         .put_json(&code_key(&code), &data, ttl + 60)
         .await?;
-    if !sso.clients.contains(&ar.client_id) {
-        sso.clients.push(ar.client_id.clone());
-    }
-    session::save(state, cookie, sso).await?;
+    sso.add_client(&ar.client_id, state.now());
+    session::save(state, handle, sso).await?;
     let mut url = url::Url::parse(&ar.redirect_uri).map_err(OAuthError::internal)?;
     {
         let mut q = url.query_pairs_mut();

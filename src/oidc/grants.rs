@@ -98,6 +98,46 @@ pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<()
     Ok(())
 }
 
+/// Revokes the grants made in one SSO session; `offline_access` grants outlive the
+/// session, as OIDC Core §11 intends, unless `include_offline`.
+pub async fn revoke_for_session(
+    state: &AppState,
+    sid: &str,
+    reason: &str,
+) -> Result<Vec<Grant>, OAuthError> {
+    let live = grant::Entity::find()
+        .filter(grant::Column::Sid.eq(sid.to_owned()))
+        .filter(grant::Column::RevokedAt.is_null())
+        .all(&state.db)
+        .await?;
+    let mut revoked = Vec::new();
+    for g in live {
+        if g.scope.split_whitespace().any(|s| s == "offline_access") {
+            continue;
+        }
+        revoke(state, &g.id, reason).await?;
+        revoked.push(g);
+    }
+    Ok(revoked)
+}
+
+/// Revokes every live grant of a person (suspension), offline ones included.
+pub async fn revoke_for_user(
+    state: &AppState,
+    user_id: &str,
+    reason: &str,
+) -> Result<Vec<Grant>, OAuthError> {
+    let live = grant::Entity::find()
+        .filter(grant::Column::UserId.eq(user_id.to_owned()))
+        .filter(grant::Column::RevokedAt.is_null())
+        .all(&state.db)
+        .await?;
+    for g in &live {
+        revoke(state, &g.id, reason).await?;
+    }
+    Ok(live)
+}
+
 /// Revokes after detecting replay of a code or refresh token, and audits it.
 pub async fn revoke_for_replay(
     state: &AppState,

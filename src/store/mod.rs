@@ -1,13 +1,16 @@
 //! The ephemeral store: sessions, authorization codes, pending login requests,
-//! replay caches. Every value expires by TTL. One interface, two back ends:
-//! in-process (the embedded default) and Redis (several instances as one).
+//! replay caches, brute-force counters. Every value expires by TTL. One interface,
+//! two back ends: in-process (the embedded default, one instance) and Redis
+//! (`REDIS_URL`: several instances act as one).
 //!
-//! Protocol lifetimes (a code's 60 s) are checked against the injected clock in
-//! the stored value itself; the TTL here only bounds how long garbage lives.
+//! Protocol lifetimes (a code's 60 s) are checked against the injected clock in the
+//! stored value itself; the TTL here bounds how long the value lives at all.
 
 mod memory;
+mod redis_store;
 
 pub use memory::MemoryStore;
+pub use redis_store::RedisStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -18,6 +21,16 @@ pub enum StoreError {
 #[derive(Clone)]
 pub enum Store {
     Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            Store::Memory($s) => Ok($body),
+            Store::Redis($s) => $body.await,
+        }
+    };
 }
 
 impl Store {
@@ -25,19 +38,20 @@ impl Store {
         Store::Memory(MemoryStore::default())
     }
 
+    /// Connects lazily: Gapura starts while Redis is down and recovers when it returns.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Store::Redis(RedisStore::new(url, prefix)?))
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Store::Memory(_) => "memory",
+            Store::Redis(_) => "redis",
         }
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl_secs: i64) -> Result<(), StoreError> {
-        match self {
-            Store::Memory(m) => {
-                m.put(key, value, ttl_secs);
-                Ok(())
-            }
-        }
+        dispatch!(self, s => s.put(key, value, ttl_secs))
     }
 
     /// Stores only if the key is absent; `true` when this call stored it.
@@ -47,47 +61,71 @@ impl Store {
         value: &str,
         ttl_secs: i64,
     ) -> Result<bool, StoreError> {
-        match self {
-            Store::Memory(m) => Ok(m.put_if_absent(key, value, ttl_secs)),
-        }
+        dispatch!(self, s => s.put_if_absent(key, value, ttl_secs))
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match self {
-            Store::Memory(m) => Ok(m.get(key)),
-        }
+        dispatch!(self, s => s.get(key))
     }
 
     /// Atomically reads and removes: the basis of single-use values.
     pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match self {
-            Store::Memory(m) => Ok(m.take(key)),
-        }
+        dispatch!(self, s => s.take(key))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        match self {
-            Store::Memory(m) => {
-                m.take(key);
-                Ok(())
-            }
-        }
+        dispatch!(self, s => s.delete(key))
+    }
+
+    /// Increments a counter, starting its TTL on creation; returns the new value.
+    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.incr(key, ttl_secs))
+    }
+
+    /// Adds a member to a set, extending the set's TTL; returns the set's size.
+    pub async fn set_add(
+        &self,
+        key: &str,
+        member: &str,
+        ttl_secs: i64,
+    ) -> Result<usize, StoreError> {
+        dispatch!(self, s => s.set_add(key, member, ttl_secs))
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_remove(key, member))
+    }
+
+    pub async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.set_members(key))
+    }
+
+    /// Schedules `member` at `at` (Unix seconds) in a time index.
+    pub async fn schedule(&self, key: &str, member: &str, at: i64) -> Result<(), StoreError> {
+        dispatch!(self, s => s.schedule(key, member, at))
+    }
+
+    /// Members scheduled at or before `now`, at most `limit`.
+    pub async fn due(&self, key: &str, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, s => s.due(key, now, limit))
+    }
+
+    /// Removes a member from a time index; `true` for the one caller that removed it.
+    pub async fn unschedule(&self, key: &str, member: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.unschedule(key, member))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Store::Memory(_) => Ok(()),
-        }
+        dispatch!(self, s => s.ping())
     }
 
     /// Drops expired entries (the in-process store; Redis expires by itself).
     pub fn sweep(&self) {
-        match self {
-            Store::Memory(m) => m.sweep(),
+        if let Store::Memory(m) = self {
+            m.sweep()
         }
     }
 
-    /// JSON helpers.
     pub async fn put_json<T: serde::Serialize>(
         &self,
         key: &str,

@@ -29,6 +29,37 @@ pub fn render<T: Template>(
     }
 }
 
+/// Renders the logged-out page, whose CSP lets it frame the front-channel logout URIs.
+pub fn render_with_frames<T: Template>(
+    status: StatusCode,
+    page: &T,
+    frame_origins: &[String],
+) -> HttpResponse {
+    match page.render() {
+        Ok(body) => {
+            let mut resp = crate::http::html(status, body, None);
+            let csp = format!(
+                "{}; frame-src {}",
+                crate::http::csp(None),
+                if frame_origins.is_empty() {
+                    "'none'".to_owned()
+                } else {
+                    frame_origins.join(" ")
+                }
+            );
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
+                resp.headers_mut()
+                    .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 /// An error page for requests that must not be redirected back to a client.
 pub fn error_page(
     _state: &AppState,
@@ -46,6 +77,10 @@ pub fn error_page(
         "csrf" => (StatusCode::FORBIDDEN, t.err_csrf),
         "unavailable" => (StatusCode::SERVICE_UNAVAILABLE, t.err_unavailable),
         "not_found" => (StatusCode::NOT_FOUND, t.err_not_found),
+        "bad_logout_hint" => (StatusCode::BAD_REQUEST, t.err_bad_logout_hint),
+        "bad_post_logout_redirect_uri" => {
+            (StatusCode::BAD_REQUEST, t.err_bad_post_logout_redirect_uri)
+        }
         _ => (StatusCode::BAD_REQUEST, t.err_bad_request),
     };
     let page = pages::ErrorPage {

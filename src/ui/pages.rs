@@ -12,7 +12,7 @@ pub struct LoginPage<'a> {
     pub req_id: &'a str,
     pub client_name: Option<&'a str>,
     pub username: &'a str,
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     pub switch_id: String,
     pub switch_en: String,
 }
@@ -51,4 +51,29 @@ pub struct ErrorPage {
     pub lang: &'static str,
     pub message: &'static str,
     pub code: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub t: &'static Texts,
+    pub lang: &'static str,
+    pub csrf: &'a str,
+    pub logout_id: &'a str,
+    pub client_name: Option<&'a str>,
+}
+
+pub struct FrontChannelFrame {
+    pub src: String,
+    pub origin: String,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {
+    pub t: &'static Texts,
+    pub lang: &'static str,
+    pub frames: Vec<FrontChannelFrame>,
+    /// Where to continue (the client's post-logout redirect URI, with `state`).
+    pub target: Option<String>,
 }

@@ -1,0 +1,230 @@
+//! RP-Initiated Logout 1.0 (`end_session_endpoint`, GET and POST) and the logged-out
+//! page that loads each application's front-channel logout URI (Front-Channel
+//! Logout 1.0 §3) before returning to the application.
+//!
+//! A request that proves who asked (an `id_token_hint` of this session) logs out at
+//! once; any other asks the person to confirm. A `post_logout_redirect_uri` is used
+//! only when it exactly matches one the client registered; otherwise an error page.
+
+use super::{EndReason, end_session};
+use crate::clients::{self, Client};
+use crate::crypto::random_token;
+use crate::http::{Params, csrf_token, csrf_valid, form_params};
+use crate::oidc::tokens::verify_own;
+use crate::session::{self, SsoSession};
+use crate::state::AppState;
+use crate::ui::pages::{FrontChannelFrame, LoggedOutPage, LogoutConfirmPage};
+use crate::ui::{self, Lang};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/logout", web::get().to(logout_get))
+        .route("/logout", web::post().to(logout_post))
+        .route("/logout/confirm", web::post().to(confirm));
+}
+
+const PENDING_TTL: i64 = 600;
+
+/// Where to go once logged out, kept while the person confirms.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Pending {
+    redirect: Option<String>,
+    state: Option<String>,
+    ui_locales: Option<String>,
+}
+
+async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    handle(&req, &state, params).await
+}
+
+async fn logout_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    match form_params(&req, &body) {
+        Ok(p) => handle(&req, &state, p).await,
+        Err(_) => ui::error_page(&state, &req, Lang::detect(&req, None), "bad_request"),
+    }
+}
+
+async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse {
+    let lang = Lang::detect(req, p.get("ui_locales"));
+    if p.ensure_clean().is_err() {
+        return ui::error_page(state, req, lang, "bad_request");
+    }
+    // The hint may have expired: only its signature and issuer are checked (§2).
+    let hint = match p.get("id_token_hint") {
+        Some(h) => match verify_own(state, h, "JWT") {
+            Some(v) => Some(v),
+            None => return ui::error_page(state, req, lang, "bad_logout_hint"),
+        },
+        None => None,
+    };
+    let hint_aud = hint.as_ref().and_then(|v| v.str("aud").map(str::to_owned));
+    if let (Some(aud), Some(cid)) = (&hint_aud, p.get("client_id")) {
+        if aud != cid {
+            return ui::error_page(state, req, lang, "bad_logout_hint");
+        }
+    }
+    let client: Option<Client> = match p.get("client_id").map(str::to_owned).or(hint_aud) {
+        Some(id) => match clients::find(&state.db, &id).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => return ui::error_page(state, req, lang, "unknown_client"),
+            Err(_) => return ui::error_page(state, req, lang, "unavailable"),
+        },
+        None => None,
+    };
+    let redirect = match p.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => match &client {
+            Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => Some(uri.to_owned()),
+            _ => return ui::error_page(state, req, lang, "bad_post_logout_redirect_uri"),
+        },
+    };
+    let pending = Pending {
+        redirect,
+        state: p.get("state").map(str::to_owned),
+        ui_locales: p.get("ui_locales").map(str::to_owned),
+    };
+    let current = match session::current(state, req).await {
+        Ok(c) => c,
+        Err(_) => return ui::error_page(state, req, lang, "unavailable"),
+    };
+    let Some((handle, s)) = current else {
+        // Nobody is logged in here: nothing to end.
+        return finish(state, lang, None, pending).await;
+    };
+    let proven = hint.as_ref().is_some_and(|h| match h.str("sid") {
+        Some(sid) => sid == s.sid,
+        None => h.str("sub") == Some(s.user_id.as_str()),
+    });
+    if proven {
+        return logout_now(state, req, lang, &handle, s, pending).await;
+    }
+    let id = random_token(24);
+    if state
+        .store
+        .put_json(&format!("logout:{id}"), &pending, PENDING_TTL)
+        .await
+        .is_err()
+    {
+        return ui::error_page(state, req, lang, "unavailable");
+    }
+    let (csrf, csrf_cookie) = csrf_token(state, req);
+    let page = LogoutConfirmPage {
+        t: lang.texts(),
+        lang: lang.code(),
+        csrf: &csrf,
+        logout_id: &id,
+        client_name: client.as_ref().map(|c| c.name.as_str()),
+    };
+    let mut resp = ui::render(StatusCode::OK, &page, None);
+    if let Some(c) = csrf_cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+/// The confirmation form (also the home page's logout button).
+async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form = Params::parse(&body).unwrap_or_default();
+    let lang = Lang::detect(&req, None);
+    if !csrf_valid(&state, &req, form.get("csrf")) {
+        return ui::error_page(&state, &req, lang, "csrf");
+    }
+    let pending = match form.get("logout_id").filter(|id| id.len() <= 64) {
+        Some(id) => match state
+            .store
+            .take_json::<Pending>(&format!("logout:{id}"))
+            .await
+        {
+            Ok(Some(p)) => p,
+            Ok(None) => return ui::error_page(&state, &req, lang, "expired"),
+            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        },
+        None => Pending::default(),
+    };
+    let lang = Lang::detect(&req, pending.ui_locales.as_deref());
+    match session::current(&state, &req).await {
+        Ok(Some((handle, s))) => logout_now(&state, &req, lang, &handle, s, pending).await,
+        Ok(None) => finish(&state, lang, None, pending).await,
+        Err(_) => ui::error_page(&state, &req, lang, "unavailable"),
+    }
+}
+
+async fn logout_now(
+    req_state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    handle: &str,
+    s: SsoSession,
+    pending: Pending,
+) -> HttpResponse {
+    let state = req_state;
+    if let Err(e) = end_session(state, handle, &s, EndReason::Logout).await {
+        tracing::error!(error = %e, "logout failed");
+        return ui::error_page(state, req, lang, "unavailable");
+    }
+    finish(state, lang, Some(&s), pending).await
+}
+
+/// Front-channel iframes for the session's clients, then back to the application.
+async fn finish(
+    state: &AppState,
+    lang: Lang,
+    ended: Option<&SsoSession>,
+    pending: Pending,
+) -> HttpResponse {
+    let mut frames = Vec::new();
+    if let Some(s) = ended {
+        for c in &s.clients {
+            let Ok(Some(client)) = clients::find(&state.db, &c.client_id).await else {
+                continue;
+            };
+            let Some(uri) = client.frontchannel_logout_uri.as_deref() else {
+                continue;
+            };
+            let Ok(mut url) = url::Url::parse(uri) else {
+                continue;
+            };
+            if client.frontchannel_logout_session_required {
+                url.query_pairs_mut()
+                    .append_pair("iss", &state.issuer)
+                    .append_pair("sid", &s.sid);
+            }
+            frames.push(FrontChannelFrame {
+                src: url.to_string(),
+                origin: url.origin().ascii_serialization(),
+            });
+        }
+    }
+    let target = pending
+        .redirect
+        .as_ref()
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|mut u| {
+            if let Some(st) = &pending.state {
+                u.query_pairs_mut().append_pair("state", st);
+            }
+            u.to_string()
+        });
+    let mut resp = match (&target, frames.is_empty()) {
+        (Some(t), true) => crate::http::see_other(t),
+        _ => {
+            let origins: Vec<String> = frames.iter().map(|f| f.origin.clone()).collect();
+            let page = LoggedOutPage {
+                t: lang.texts(),
+                lang: lang.code(),
+                frames,
+                target: target.clone(),
+            };
+            ui::render_with_frames(StatusCode::OK, &page, &origins)
+        }
+    };
+    let _ = resp.add_cookie(&session::removal_cookie(state));
+    resp
+}
