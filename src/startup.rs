@@ -141,6 +141,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the server from elsewhere (tests; signals are handled by actix itself).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Runs until SIGINT/SIGTERM: stops accepting, finishes in-flight requests, returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
@@ -169,12 +174,12 @@ fn spawn_maintenance(state: web::Data<AppState>) {
             if let Err(e) = crate::logout::backchannel::deliver_due(&state, 50).await {
                 tracing::warn!(error = %e, "back-channel deliveries");
             }
-            if round % 5 == 0 {
-                if let Err(e) = crate::logout::sweep_expired(&state).await {
-                    tracing::warn!(error = %e, "session expiry");
-                }
+            if round.is_multiple_of(5)
+                && let Err(e) = crate::logout::sweep_expired(&state).await
+            {
+                tracing::warn!(error = %e, "session expiry");
             }
-            if round % 15 == 0 {
+            if round.is_multiple_of(15) {
                 state.store.sweep();
                 if let Err(e) = state.keys.reload(state.now()).await {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");

@@ -65,10 +65,10 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
         None => None,
     };
     let hint_aud = hint.as_ref().and_then(|v| v.str("aud").map(str::to_owned));
-    if let (Some(aud), Some(cid)) = (&hint_aud, p.get("client_id")) {
-        if aud != cid {
-            return ui::error_page(state, req, lang, "bad_logout_hint");
-        }
+    if let (Some(aud), Some(cid)) = (&hint_aud, p.get("client_id"))
+        && aud != cid
+    {
+        return ui::error_page(state, req, lang, "bad_logout_hint");
     }
     let client: Option<Client> = match p.get("client_id").map(str::to_owned).or(hint_aud) {
         Some(id) => match clients::find(&state.db, &id).await {

@@ -93,19 +93,16 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
     };
     match validate(state, &client, &params) {
         Ok(ar) => {
-            let current = match session::current(state, req).await {
-                Ok(s) => s,
-                Err(e) => {
-                    return error_redirect(
-                        state,
-                        &redirect_uri,
-                        client_state.as_deref(),
-                        &OAuthError::from(e),
-                    );
-                }
+            let result = match session::current(state, req).await {
+                Ok(current) => proceed(state, ar, current, false).await,
+                Err(e) => Err(OAuthError::from(e)),
             };
-            match proceed(state, ar, current, false).await {
+            match result {
                 Ok(resp) => resp,
+                // A back end is down: say so here (503) rather than bounce the person.
+                Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
+                    ui::error_page(state, req, lang, "unavailable")
+                }
                 Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
             }
         }

@@ -24,6 +24,9 @@ pub struct TestApp {
     pub browser: reqwest::Client,
     /// What an RP's back end uses (no cookies, no redirects).
     pub http: reqwest::Client,
+    pub server: actix_web::dev::ServerHandle,
+    /// Where this instance listens, when that is not the issuer (a second instance).
+    pub base: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -75,10 +78,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("application starts");
     let issuer = app.state().issuer.clone();
     let state = app.state();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         issuer,
         state,
+        server,
+        base: None,
         clock,
         browser: client_builder()
             .cookie_store(true)
@@ -89,9 +95,41 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// A second instance of the same deployment (same database, store, master key and
+/// issuer), as behind a load balancer.
+pub async fn spawn_second(first: &TestApp) -> TestApp {
+    let mut settings = first.state.settings.clone();
+    settings.bind = "127.0.0.1:0".into();
+    settings.issuer = Some(first.issuer.clone());
+    let app = Application::build_with_clock(settings, first.clock.clone())
+        .await
+        .expect("second instance starts");
+    let state = app.state();
+    let server = app.handle();
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        issuer: first.issuer.clone(),
+        state,
+        server,
+        base: None,
+        clock: first.clock.clone(),
+        browser: first.browser.clone(),
+        http: client_builder().build().expect("http client"),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    }
+    .at_port(port)
+}
+
 impl TestApp {
+    /// Requests go to this instance's own port; the issuer stays the shared one.
+    fn at_port(mut self, port: u16) -> Self {
+        self.base = Some(format!("http://127.0.0.1:{port}"));
+        self
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.issuer, path)
+        format!("{}{}", self.base.as_deref().unwrap_or(&self.issuer), path)
     }
 
     pub fn new_browser(&self) -> reqwest::Client {
@@ -331,4 +369,84 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 pub async fn json(resp: reqwest::Response) -> serde_json::Value {
     resp.json().await.expect("json body")
+}
+
+/// A relying party's back-channel logout endpoint: records what it receives and
+/// answers 500 to the first `fail_first` requests.
+pub struct LogoutReceiver {
+    pub url: String,
+    pub received: Arc<std::sync::Mutex<Vec<String>>>,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub async fn logout_receiver(fail_first: usize) -> LogoutReceiver {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let received: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let hits: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    let (r, h) = (received.clone(), hits.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        let (r, h) = (r.clone(), h.clone());
+        App::new().route(
+            "/backchannel",
+            web::post().to(
+                move |form: web::Form<std::collections::HashMap<String, String>>| {
+                    let (r, h) = (r.clone(), h.clone());
+                    async move {
+                        let n = h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if n < fail_first {
+                            return HttpResponse::InternalServerError().finish();
+                        }
+                        r.lock()
+                            .unwrap()
+                            .push(form.get("logout_token").cloned().unwrap_or_default());
+                        HttpResponse::Ok().finish()
+                    }
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    LogoutReceiver {
+        url: format!("http://127.0.0.1:{port}/backchannel"),
+        received,
+        hits,
+    }
+}
+
+/// Verifies a logout token independently of Gapura's code (the `jsonwebtoken` crate,
+/// keys from the published JWKS): signature, `typ`, `iss`, `aud`, `events`, no `nonce`.
+pub async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) -> serde_json::Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .http
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("kid in JWKS");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[client_id]);
+    validation.set_issuer(&[app.issuer.as_str()]);
+    validation.set_required_spec_claims(&["iss", "aud", "iat", "exp"]);
+    validation.leeway = 5;
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .expect("logout token verifies");
+    let claims = data.claims;
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims["jti"].is_string());
+    assert!(claims.get("nonce").is_none());
+    claims
 }

@@ -1,0 +1,312 @@
+//! Several instances as one provider, dependency faults, and graceful shutdown.
+//! The multi-instance and Redis-fault tests need Redis (`REDIS_URL`, as CI sets it);
+//! without it they say so and return.
+
+use crate::helpers::*;
+use gapura::clients::NewClient;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn redis_configured() -> bool {
+    if std::env::var("REDIS_URL").is_ok() {
+        return true;
+    }
+    eprintln!("REDIS_URL is not set: skipping (CI runs this with Redis)");
+    false
+}
+
+#[tokio::test]
+async fn two_instances_act_as_one_provider() {
+    if !redis_configured() {
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_second(&a).await;
+    a.siti().await;
+    let rp = logout_receiver(0).await;
+    let (c, s) = a
+        .add_client(NewClient {
+            name: "e-Office".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            first_party: true,
+            backchannel_logout_uri: Some(rp.url.clone()),
+            ..NewClient::default()
+        })
+        .await;
+    let s = s.unwrap();
+
+    // Log in through A, exchange the code on B, refresh on A.
+    let code = a.code_for(&c, "openid", VERIFIER).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let resp = b
+        .http
+        .post(b.url("/token"))
+        .basic_auth(&c.id, Some(&s))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = json(resp).await;
+    let rt = body["refresh_token"].as_str().unwrap();
+    let resp = a
+        .http
+        .post(a.url("/token"))
+        .basic_auth(&c.id, Some(&s))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let at = json(resp).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let info = b
+        .http
+        .get(b.url("/userinfo"))
+        .bearer_auth(&at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 200, "a token from A works on B");
+
+    // SSO across instances: B answers prompt=none from the session made on A.
+    let none = |app: &TestApp| {
+        format!(
+            "{}?response_type=code&client_id={}&redirect_uri={}&scope=openid&prompt=none&code_challenge={}&code_challenge_method=S256",
+            app.url("/authorize"),
+            c.id,
+            enc(REDIRECT),
+            challenge(VERIFIER)
+        )
+    };
+    assert!(location(&b.browser.get(none(&b)).send().await.unwrap()).contains("code="));
+
+    // Keys rotate once for both.
+    a.state.keys.rotate(a.state.now(), 0, 3900).await.unwrap();
+    b.state.keys.reload(b.state.now()).await.unwrap();
+    let jwks_a: gapura::jose::JwkSet = a
+        .http
+        .get(a.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwks_b: gapura::jose::JwkSet = b
+        .http
+        .get(b.url("/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks_a.keys.len(), 6);
+    assert_eq!(jwks_a.keys, jwks_b.keys);
+
+    // Stopping A logs nobody out.
+    a.server.stop(true).await;
+    assert!(location(&b.browser.get(none(&b)).send().await.unwrap()).contains("code="));
+
+    // Log out on B; both instances try to deliver: the RP hears it once.
+    let id_token = body["id_token"].as_str().unwrap();
+    let resp = b
+        .browser
+        .get(format!("{}?id_token_hint={id_token}", b.url("/logout")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (n1, n2) = tokio::join!(
+        gapura::logout::backchannel::deliver_due(&a.state, 10),
+        gapura::logout::backchannel::deliver_due(&b.state, 10)
+    );
+    // The background workers of both instances may also be at it: what counts is that
+    // the RP hears it exactly once.
+    assert!(n1.unwrap() + n2.unwrap() <= 1);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(rp.received.lock().unwrap().len(), 1);
+    let rows = gapura::logout::backchannel::list(&b.state, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].attempts),
+        ("delivered", 1)
+    );
+    assert!(
+        location(&b.browser.get(none(&b)).send().await.unwrap()).contains("error=login_required")
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_redis(port: u16) -> Child {
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed");
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+#[tokio::test]
+async fn redis_outage_gives_503_and_recovery_is_automatic() {
+    if !redis_configured() {
+        return;
+    }
+    let port = free_port();
+    let mut redis = start_redis(port);
+    let app = spawn_app_with(|s| {
+        s.redis_url = Some(secrecy::SecretString::from(format!(
+            "redis://127.0.0.1:{port}"
+        )))
+    })
+    .await;
+    let (c, secret) = app.web_client().await;
+    let ready = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let at = json(
+        app.token(&c, &secret, &[("grant_type", "client_credentials")])
+            .await,
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let ready = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body = json(ready).await;
+    assert_eq!(body["checks"]["store"], "down");
+    assert_eq!(body["checks"]["database"], "up");
+    let intro = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth(&c.id, Some(&secret))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(intro.status(), 503);
+    assert_eq!(json(intro).await["error"], "temporarily_unavailable");
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let page = app.browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.text().await.unwrap().contains("tidak tersedia"));
+
+    let mut redis = start_redis(port);
+    let mut recovered = false;
+    for _ in 0..40 {
+        if app
+            .http
+            .get(app.url("/health/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "Gapura reconnects by itself");
+    let loc = location(&app.browser.get(&url).send().await.unwrap());
+    assert!(loc.starts_with("/login"));
+    redis.kill().unwrap();
+    let _ = redis.wait();
+}
+
+#[tokio::test]
+async fn sigterm_stops_gracefully_with_exit_code_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
+        .arg("serve")
+        .env("GAPURA_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/g.db?mode=rwc", dir.path().display()),
+        )
+        .env("GAPURA_KEYS_DIR", dir.path().join("keys"))
+        .env("GAPURA_ADMIN_PASSWORD", "admin-password-for-tests")
+        .env_remove("REDIS_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/health/ready"))
+            .send()
+            .await
+        {
+            up = r.status() == 200;
+            if up {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "gapura serve became ready");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            exit = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let exit = exit.unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("gapura did not stop after SIGTERM");
+    });
+    assert!(exit.success(), "exit status {exit:?}");
+}
