@@ -310,3 +310,112 @@ async fn sigterm_stops_gracefully_with_exit_code_zero() {
     });
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+/// A TCP forwarder standing in for the network between Gapura and PostgreSQL:
+/// stopping it is an outage, starting it again on the same port is the recovery.
+struct Proxy {
+    port: u16,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Proxy {
+    async fn start(port: u16, target: std::net::SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut tasks = tokio::task::JoinSet::new();
+        let conns = std::sync::Arc::new(tokio::sync::Mutex::new(tokio::task::JoinSet::new()));
+        let held = conns.clone();
+        tasks.spawn(async move {
+            let _held = held;
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut set = conns.lock().await;
+                set.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Proxy { port, tasks }
+    }
+
+    /// Drops the listener and every forwarded connection.
+    async fn stop(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+#[tokio::test]
+async fn postgres_outage_gives_503_and_recovery_is_automatic() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("DATABASE_URL is not set: skipping (CI runs this against PostgreSQL)");
+        return;
+    };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let real = database_url(dir.path()).await;
+    let parsed = url::Url::parse(&real).unwrap();
+    let target: std::net::SocketAddr = format!(
+        "{}:{}",
+        parsed.host_str().unwrap().replace("localhost", "127.0.0.1"),
+        parsed.port().unwrap_or(5432)
+    )
+    .parse()
+    .unwrap();
+    let proxy = Proxy::start(0, target).await;
+    let port = proxy.port;
+    let mut via_proxy = parsed.clone();
+    via_proxy.set_port(Some(port)).unwrap();
+    let via = via_proxy.to_string();
+    let app = spawn_app_with(move |s| s.database_url = secrecy::SecretString::from(via)).await;
+    let (c, secret) = app.web_client().await;
+    assert_eq!(
+        app.token(&c, &secret, &[("grant_type", "client_credentials")])
+            .await
+            .status(),
+        200
+    );
+
+    proxy.stop().await;
+    let ready = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(json(ready).await["checks"]["database"], "down");
+    let resp = app
+        .token(&c, &secret, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(json(resp).await["error"], "temporarily_unavailable");
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    assert_eq!(app.browser.get(&url).send().await.unwrap().status(), 503);
+
+    let proxy = Proxy::start(port, target).await;
+    let mut recovered = false;
+    for _ in 0..40 {
+        if app
+            .token(&c, &secret, &[("grant_type", "client_credentials")])
+            .await
+            .status()
+            == 200
+        {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "Gapura reconnects by itself");
+    proxy.stop().await;
+}
