@@ -1,10 +1,12 @@
 //! Audit log: every login, consent, token issue, refresh reuse, revocation and
 //! admin action, with time, actor, subject, client, source address and result.
-//! Details are structured (JSON) and never contain a secret.
+//! Details are structured (JSON) and never contain a secret. Records are written
+//! in batches off the request path.
 
 use entity::audit_event;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, NotSet, Set};
+use sea_orm::{DatabaseConnection, EntityTrait, NotSet, Set};
 use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Default, Clone)]
 pub struct AuditEvent {
@@ -47,20 +49,33 @@ impl AuditEvent {
     }
 }
 
+enum Message {
+    Event(Box<audit_event::ActiveModel>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The audit log writer. Records are queued (bounded: a full queue slows callers
+/// down rather than dropping records) and written in batches by one task, so an
+/// audited request does not wait for its own database insert.
 #[derive(Clone)]
 pub struct Audit {
-    db: DatabaseConnection,
+    tx: mpsc::Sender<Message>,
 }
+
+const QUEUE: usize = 10_000;
+const BATCH: usize = 500;
 
 impl Audit {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(writer(db, rx));
+        Self { tx }
     }
 
-    /// Records the event. A failure to record is logged loudly; it does not undo the action.
+    /// Queues the event for writing.
     pub async fn record(&self, now: i64, e: AuditEvent) {
         let outcome = if e.success { "success" } else { "failure" };
-        tracing::info!(target: "audit", event = e.event, outcome, actor = ?e.actor, subject = ?e.subject, client_id = ?e.client_id, ip = ?e.ip);
+        tracing::debug!(target: "audit", event = e.event, outcome, actor = ?e.actor, subject = ?e.subject, client_id = ?e.client_id, ip = ?e.ip);
         let row = audit_event::ActiveModel {
             id: NotSet,
             at: Set(now),
@@ -75,8 +90,45 @@ impl Audit {
                 .unwrap_or(Value::Object(Default::default()))
                 .to_string()),
         };
-        if let Err(err) = row.insert(&self.db).await {
-            tracing::error!(error = %err, event = e.event, "audit record could not be written");
+        if self.tx.send(Message::Event(Box::new(row))).await.is_err() {
+            tracing::error!(event = e.event, "audit writer stopped; record lost");
+        }
+    }
+
+    /// Waits until everything queued so far is written (shutdown, CLI, tests).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Message::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn writer(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
+    let mut rows = Vec::with_capacity(BATCH);
+    let mut waiting = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Event(row) => rows.push(*row),
+                Message::Flush(done) => waiting.push(done),
+            }
+            next = if rows.len() < BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !rows.is_empty() {
+            let batch = std::mem::take(&mut rows);
+            let n = batch.len();
+            if let Err(err) = audit_event::Entity::insert_many(batch).exec(&db).await {
+                tracing::error!(error = %err, records = n, "audit records could not be written");
+            }
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
         }
     }
 }

@@ -170,7 +170,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let summary = crate::demo::load(&app.state()).await?;
                 print_demo(&app.state(), &summary);
             }
+            let state = app.state();
             app.run_until_stopped().await?;
+            state.audit.flush().await;
         }
         Command::Migrate => {
             let db =
@@ -182,10 +184,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => {
             let state = admin_state(settings, clock).await?;
             user_add(&state, args, cli.json).await?;
+            state.audit.flush().await;
         }
         Command::User(cmd) => {
             let state = admin_state(settings, clock).await?;
             crate::cli_users::run(&state, cmd, cli.json).await?;
+            state.audit.flush().await;
         }
         Command::Deliveries { status, limit } => {
             let state = admin_state(settings, clock).await?;
@@ -217,6 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ClientCommand::Add(args) => client_add(&state, *args, cli.json).await?,
                 ClientCommand::List => client_list(&state, cli.json).await?,
             }
+            state.audit.flush().await;
         }
         Command::Keys(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -267,6 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+            state.audit.flush().await;
         }
     }
     Ok(())
