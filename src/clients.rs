@@ -285,6 +285,20 @@ pub async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<Cli
     }
 }
 
+/// `find`, through the instance's short-lived cache (the hot paths use this).
+pub async fn get(state: &crate::state::AppState, client_id: &str) -> Result<Option<Client>, DbErr> {
+    if let Some(hit) = state.clients_cache.get(&client_id.to_owned()) {
+        return Ok(hit);
+    }
+    let found = find(&state.db, client_id).await?;
+    if client_id.len() <= 255 {
+        state
+            .clients_cache
+            .insert(client_id.to_owned(), found.clone());
+    }
+    Ok(found)
+}
+
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<Client>, DbErr> {
     client::Entity::find()
         .order_by_asc(client::Column::CreatedAt)

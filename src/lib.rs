@@ -1,6 +1,7 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
 pub mod audit;
+pub mod cache;
 pub mod cli;
 pub mod cli_users;
 pub mod clients;

@@ -7,7 +7,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::Mutex;
+use tokio::sync::oneshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -22,10 +23,16 @@ pub enum PasswordError {
 pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashing runs on a fixed pool of one thread per core: CPU-bound work stays off the
+/// async executor, at most `cores` hashes run at once, and memory stays bounded
+/// (each argon2id run allocates `m` KiB; a pool of fixed threads reuses it, where a
+/// growing set of blocking threads would each keep its own).
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     dummy: Arc<String>,
 }
 
@@ -36,53 +43,90 @@ impl PasswordHasher {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(1024);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|_| PasswordError::Worker)?;
+        }
         let dummy = hash_with(&params, &crate::crypto::random_token(16))?;
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(cores)),
+            jobs,
             dummy: Arc::new(dummy),
         })
     }
 
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // The queue is bounded: when full, wait (off the executor) rather than grow.
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|_| PasswordError::Worker)?
+                    .map_err(|_| PasswordError::Worker)?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(PasswordError::Worker);
+            }
+        }
+        rx.await.map_err(|_| PasswordError::Worker)
+    }
+
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Worker)?;
         let params = self.params.clone();
         let pw = password.clone();
-        tokio::task::spawn_blocking(move || hash_with(&params, pw.expose_secret()))
-            .await
-            .map_err(|_| PasswordError::Worker)?
+        self.run(move || hash_with(&params, pw.expose_secret()))
+            .await?
     }
 
     /// Verifies `password` against `stored`; with no stored hash, spends the same time
     /// on a dummy hash and fails.
     pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
         let (hash, real) = match stored {
             Some(h) => (h.to_owned(), true),
             None => ((*self.dummy).clone(), false),
         };
         let pw = password.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            let pw = pw.expose_secret();
-            if pw.len() > MAX_PASSWORD_LEN {
-                return false;
-            }
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(pw.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let ok = self
+            .run(move || {
+                let pw = pw.expose_secret();
+                if pw.len() > MAX_PASSWORD_LEN {
+                    return false;
+                }
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        Argon2::default()
+                            .verify_password(pw.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await
+            .unwrap_or(false);
         ok && real
     }
 }

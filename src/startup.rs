@@ -2,6 +2,7 @@
 //! and for tests (which bind port 0 and may inject a clock).
 
 use crate::audit::{Audit, AuditEvent};
+use crate::cache::TtlCache;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Settings, validate_issuer};
 use crate::crypto::MasterKeys;
@@ -70,6 +71,9 @@ pub async fn build_state(
         .build()
         .map_err(|e| StartupError::Http(e.to_string()))?;
     Ok(AppState {
+        clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
+        users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
+        grants_cache: TtlCache::new(Duration::from_secs(2), 100_000),
         http,
         secure_cookies: url.scheme() == "https",
         issuer,

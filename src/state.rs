@@ -1,12 +1,15 @@
 //! Shared application state handed to every handler.
 
 use crate::audit::Audit;
+use crate::cache::TtlCache;
+use crate::clients::Client;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::MasterKeys;
 use crate::keys::KeyManager;
 use crate::password::PasswordHasher;
 use crate::store::Store;
+use crate::users::User;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -21,6 +24,11 @@ pub struct AppState {
     pub clock: SharedClock,
     pub hasher: PasswordHasher,
     pub audit: Audit,
+    /// Clients and accounts read on every request (a few seconds old at most).
+    pub clients_cache: TtlCache<String, Option<Client>>,
+    pub users_cache: TtlCache<String, Option<User>>,
+    /// Grant id → live (not revoked).
+    pub grants_cache: TtlCache<String, bool>,
     /// Outbound HTTP (back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.

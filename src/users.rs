@@ -158,6 +158,18 @@ pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<User
         .await
 }
 
+/// `find_by_id`, through the instance's short-lived cache (the hot paths use this).
+pub async fn get(state: &crate::state::AppState, id: &str) -> Result<Option<User>, DbErr> {
+    if let Some(hit) = state.users_cache.get(&id.to_owned()) {
+        return Ok(hit);
+    }
+    let found = find_by_id(&state.db, id).await?;
+    if id.len() <= 64 {
+        state.users_cache.insert(id.to_owned(), found.clone());
+    }
+    Ok(found)
+}
+
 pub async fn set_password(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,

@@ -116,7 +116,7 @@ async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'s
         return Err("bad_request");
     }
     let id = params.get("client_id").ok_or("missing_client")?;
-    let client = match clients::find(&state.db, id).await {
+    let client = match clients::get(state, id).await {
         Ok(Some(c)) if c.active => c,
         Ok(_) => return Err("unknown_client"),
         Err(e) => {
@@ -291,7 +291,7 @@ pub async fn proceed(
     let prompt = |v: &str| ar.prompt.iter().any(|p| p == v);
     let mut current = current;
     if let Some((_, s)) = &current {
-        let user_ok = crate::users::find_by_id(&state.db, &s.user_id)
+        let user_ok = crate::users::get(state, &s.user_id)
             .await?
             .is_some_and(|u| crate::users::is_active(&u));
         if !user_ok {
@@ -337,7 +337,7 @@ pub async fn proceed(
             "the person must log in",
         ));
     };
-    let client = clients::find(&state.db, &ar.client_id)
+    let client = clients::get(state, &ar.client_id)
         .await?
         .filter(|c| c.active)
         .ok_or_else(|| {

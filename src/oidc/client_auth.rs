@@ -146,7 +146,7 @@ async fn authenticate_inner(
 }
 
 async fn load(state: &AppState, id: &str, basic: bool) -> Result<Client, OAuthError> {
-    match clients::find(&state.db, id).await? {
+    match clients::get(state, id).await? {
         Some(c) if c.active => Ok(c),
         _ => Err(fail(basic, "unknown or inactive client")),
     }

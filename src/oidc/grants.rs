@@ -38,6 +38,19 @@ pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, OAuthErro
         .await?)
 }
 
+/// Whether a grant exists and is not revoked (cached for two seconds; revocations
+/// made by this instance are seen at once).
+pub async fn is_live(state: &AppState, id: &str) -> Result<bool, OAuthError> {
+    if let Some(live) = state.grants_cache.get(&id.to_owned()) {
+        return Ok(live);
+    }
+    let live = find(state, id)
+        .await?
+        .is_some_and(|g| g.revoked_at.is_none());
+    state.grants_cache.insert(id.to_owned(), live);
+    Ok(live)
+}
+
 /// Mints a refresh token for the grant; only its digest is stored.
 pub async fn issue_refresh(state: &AppState, g: &Grant, scope: &str) -> Result<String, OAuthError> {
     let token = random_token(32);

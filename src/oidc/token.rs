@@ -131,7 +131,7 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
-    let user = users::find_by_id(&state.db, &data.user_id)
+    let user = users::get(state, &data.user_id)
         .await?
         .filter(users::is_active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
@@ -251,7 +251,7 @@ async fn refresh(
         .await?
         .filter(|g| g.revoked_at.is_none())
         .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
-    let user = users::find_by_id(&state.db, &grant.user_id)
+    let user = users::get(state, &grant.user_id)
         .await?
         .filter(users::is_active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;

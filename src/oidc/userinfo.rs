@@ -87,7 +87,7 @@ async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse
             "the token does not carry the openid scope",
         )));
     }
-    let user = users::find_by_id(&state.db, v.str("sub").unwrap_or_default())
+    let user = users::get(state, v.str("sub").unwrap_or_default())
         .await?
         .filter(users::is_active)
         .ok_or_else(|| bearer(OAuthError::invalid_token("the account is not active")))?;
