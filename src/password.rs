@@ -3,8 +3,8 @@
 //! verification for unknown accounts so timing does not reveal which exist.
 
 use crate::config::PasswordSettings;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -23,7 +23,8 @@ pub enum PasswordError {
 pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job gets the worker thread's reusable argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 /// Hashing runs on a fixed pool of one thread per core: CPU-bound work stays off the
 /// async executor, at most `cores` hashes run at once, and memory stays bounded
@@ -50,20 +51,21 @@ impl PasswordHasher {
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
+                    let mut memory: Vec<Block> = Vec::new();
                     loop {
                         let job = match queue.lock() {
                             Ok(q) => q.recv(),
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(),
+                            Ok(job) => job(&mut memory),
                             Err(_) => return,
                         }
                     }
                 })
                 .map_err(|_| PasswordError::Worker)?;
         }
-        let dummy = hash_with(&params, &crate::crypto::random_token(16))?;
+        let dummy = hash_with(&params, &crate::crypto::random_token(16), &mut Vec::new())?;
         Ok(Self {
             params,
             jobs,
@@ -73,11 +75,11 @@ impl PasswordHasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = tx.send(work(memory));
         });
         match self.jobs.try_send(job) {
             Ok(()) => {}
@@ -99,7 +101,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let params = self.params.clone();
         let pw = password.clone();
-        self.run(move || hash_with(&params, pw.expose_secret()))
+        self.run(move |memory| hash_with(&params, pw.expose_secret(), memory))
             .await?
     }
 
@@ -112,18 +114,9 @@ impl PasswordHasher {
         };
         let pw = password.clone();
         let ok = self
-            .run(move || {
+            .run(move |memory| {
                 let pw = pw.expose_secret();
-                if pw.len() > MAX_PASSWORD_LEN {
-                    return false;
-                }
-                PasswordHash::new(&hash)
-                    .map(|parsed| {
-                        Argon2::default()
-                            .verify_password(pw.as_bytes(), &parsed)
-                            .is_ok()
-                    })
-                    .unwrap_or(false)
+                pw.len() <= MAX_PASSWORD_LEN && verify_with(pw, &hash, memory).unwrap_or(false)
             })
             .await
             .unwrap_or(false);
@@ -131,13 +124,71 @@ impl PasswordHasher {
     }
 }
 
-fn hash_with(params: &Params, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::encode_b64(&crate::crypto::random_bytes(16))
-        .map_err(|e| PasswordError::Hash(e.to_string()))?;
+/// Sizes the reusable memory for `params` (grows only; never reallocated per call).
+fn blocks(memory: &mut Vec<Block>, params: &Params) -> Result<(), PasswordError> {
+    let n = params.block_count();
+    if n > 4 * 1024 * 1024 {
+        return Err(PasswordError::Params("memory cost too large".into()));
+    }
+    if memory.len() < n {
+        memory.resize(n, Block::default());
+    }
+    Ok(())
+}
+
+fn hash_with(
+    params: &Params,
+    password: &str,
+    memory: &mut Vec<Block>,
+) -> Result<String, PasswordError> {
+    let err = |e: &dyn std::fmt::Display| PasswordError::Hash(e.to_string());
+    let salt_bytes = crate::crypto::random_bytes(16);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| err(&e))?;
+    blocks(memory, params)?;
+    let mut out = [0u8; 32];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt_bytes,
+            &mut out,
+            &mut memory[..params.block_count()],
+        )
+        .map_err(|e| err(&e))?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| err(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| err(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Verifies against a PHC string, in constant time over the output.
+fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Option<bool> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .ok()?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    blocks(memory, &params).ok()?;
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            &mut memory[..params.block_count()],
+        )
+        .ok()?;
+    Some(crate::crypto::ct_eq(&out, expected.as_bytes()))
 }
 
 #[cfg(test)]
@@ -158,5 +209,20 @@ mod tests {
         assert!(h.verify(&pw, Some(&stored)).await);
         assert!(!h.verify(&SecretString::from("salah"), Some(&stored)).await);
         assert!(!h.verify(&pw, None).await);
+        // Hashes made by the argon2 crate's own API verify too (and vice versa).
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password(b"kata-sandi-rahasia", &salt)
+            .unwrap()
+            .to_string();
+        assert!(h.verify(&pw, Some(&theirs)).await);
+        let parsed = PasswordHash::new(&stored).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"kata-sandi-rahasia", &parsed)
+                .is_ok()
+        );
     }
 }
