@@ -196,19 +196,42 @@ impl ResponseError for OAuthError {
     }
 }
 
+/// Whether a database error means "the database cannot be reached" (answered 503)
+/// rather than a fault in a query (500).
+pub fn db_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, SqlxError};
+    let sqlx_down = |r: &RuntimeErr| match r {
+        RuntimeErr::SqlxError(inner) => matches!(
+            inner.as_ref(),
+            SqlxError::Io(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed
+                | SqlxError::Tls(_)
+        ),
+        _ => false,
+    };
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(r) | DbErr::Query(r) => sqlx_down(r),
+        _ => false,
+    }
+}
+
 impl From<sea_orm::DbErr> for OAuthError {
     fn from(e: sea_orm::DbErr) -> Self {
-        match e {
-            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
-                OAuthError::unavailable(e)
-            }
-            other => OAuthError::internal(other),
+        crate::metrics::DB_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if db_unreachable(&e) {
+            OAuthError::unavailable(e)
+        } else {
+            OAuthError::internal(e)
         }
     }
 }
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
+        crate::metrics::STORE_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         OAuthError::unavailable(e)
     }
 }

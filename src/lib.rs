@@ -20,6 +20,7 @@ pub mod jose;
 pub mod keys;
 pub mod login_guard;
 pub mod logout;
+pub mod metrics;
 pub mod oidc;
 pub mod password;
 pub mod session;

@@ -71,6 +71,7 @@ pub async fn build_state(
         .build()
         .map_err(|e| StartupError::Http(e.to_string()))?;
     Ok(AppState {
+        metrics: crate::metrics::Metrics::default(),
         clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
         users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
         grants_cache: TtlCache::new(Duration::from_secs(2), 100_000),
@@ -119,11 +120,13 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(64 * 1024))
                 .wrap(actix_web::middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .configure(crate::oidc::routes)
                 .configure(crate::interaction::routes)
                 .configure(crate::logout::endpoint::routes)
                 .route("/health/live", web::get().to(crate::health::live))
                 .route("/health/ready", web::get().to(crate::health::ready))
+                .route("/metrics", web::get().to(crate::metrics::endpoint))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

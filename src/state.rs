@@ -29,6 +29,7 @@ pub struct AppState {
     pub users_cache: TtlCache<String, Option<User>>,
     /// Grant id → live (not revoked).
     pub grants_cache: TtlCache<String, bool>,
+    pub metrics: crate::metrics::Metrics,
     /// Outbound HTTP (back-channel logout): short timeouts, no redirects.
     pub http: reqwest::Client,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.

@@ -4,6 +4,7 @@
 use crate::audit::AuditEvent;
 use crate::http::{Params, client_ip, csrf_token, csrf_valid};
 use crate::login_guard::{self, Verdict};
+use crate::metrics::LoginResult;
 use crate::oidc::authorize::{self, AuthRequest, pending_key};
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
@@ -187,6 +188,7 @@ pub async fn submit(
     match login_guard::check(&state, &account, &ip).await {
         Ok(Verdict::Open) => {}
         Ok(Verdict::Locked(until)) => {
+            state.metrics.login(LoginResult::Locked);
             state.audit.record(state.now(), audit(false).detail(serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}))).await;
             let minutes = ((until - state.now()) as f64 / 60.0).ceil().max(1.0) as i64;
             return render(
@@ -217,6 +219,7 @@ pub async fn submit(
         Some(_) => None,
     };
     if let Some(reason) = failure {
+        state.metrics.login(LoginResult::Failure);
         state
             .audit
             .record(
@@ -261,6 +264,7 @@ pub async fn submit(
         return ui::error_page(&state, &req, lang, "bad_request");
     };
     let _ = login_guard::success(&state, &account, &ip).await;
+    state.metrics.login(LoginResult::Success);
     // A new cookie value at every login (no fixation). The same person logging in
     // again keeps the logical session (sid, applications); another person ends it.
     let previous = session::current(&state, &req).await.ok().flatten();

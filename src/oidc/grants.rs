@@ -103,6 +103,7 @@ pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<()
         .filter(grant::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
+    state.grants_cache.insert(grant_id.to_owned(), false);
     let ttl = state.settings.tokens.access_token_ttl + 60;
     state
         .store
@@ -112,7 +113,7 @@ pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<()
 }
 
 /// Revokes the grants made in one SSO session; `offline_access` grants outlive the
-/// session, as OIDC Core §11 intends, unless `include_offline`.
+/// session, as OIDC Core §11 intends (suspension uses `revoke_for_user`).
 pub async fn revoke_for_session(
     state: &AppState,
     sid: &str,

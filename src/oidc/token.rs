@@ -346,6 +346,7 @@ async fn audit_issue(
     grant_type: &str,
     scope: &str,
 ) {
+    state.metrics.token(grant_type);
     let mut e = AuditEvent::new("token.issue", true)
         .client(client.id.clone())
         .ip(client_ip(req))

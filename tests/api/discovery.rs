@@ -79,3 +79,31 @@ async fn unknown_paths_are_404_not_200() {
     let resp = app.http.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_format() {
+    let app = spawn_app().await;
+    let (c, s) = app.web_client().await;
+    assert_eq!(
+        app.token(&c, &s, &[("grant_type", "client_credentials")])
+            .await
+            .status(),
+        200
+    );
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("gapura_http_requests_total{route=\"/token\",status=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("gapura_http_request_duration_seconds_count{route=\"/token\"} 1"));
+    assert!(text.contains("gapura_tokens_issued_total{grant_type=\"client_credentials\"} 1"));
+    assert!(text.contains("gapura_backchannel_outbox{status=\"pending\"} 0"));
+}
