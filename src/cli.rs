@@ -161,7 +161,14 @@ pub enum KeysCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref()).context("configuration")?;
-    crate::telemetry::init(&settings.log_format);
+    let telemetry =
+        crate::telemetry::init(&settings.log_format, settings.otlp_endpoint.as_deref())?;
+    let result = run_command(cli, settings).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { demo } => {

@@ -51,6 +51,8 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     pub admin_password: Option<SecretString>,
     pub log_format: String,
+    /// OTLP/HTTP traces endpoint (e.g. `http://collector:4318/v1/traces`); off when unset.
+    pub otlp_endpoint: Option<String>,
     pub tokens: TokenSettings,
     pub password: PasswordSettings,
     pub session: SessionSettings,

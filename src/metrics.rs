@@ -189,10 +189,13 @@ pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = Instant::now();
     let route = req.match_pattern().unwrap_or_else(|| "other".to_owned());
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let resp = next.call(req).await?;
+    let span = tracing::info_span!("request", http.request.method = %req.method(), http.route = %route, http.response.status_code = tracing::field::Empty);
+    let resp = next.call(req).instrument(span.clone()).await?;
+    span.record("http.response.status_code", resp.status().as_u16());
     if let Some(state) = state {
         state
             .metrics

@@ -1,19 +1,64 @@
-//! Tracing setup: human-readable or JSON lines, filtered by `RUST_LOG`.
+//! Tracing setup: human-readable or JSON lines filtered by `RUST_LOG`, and, when an
+//! OTLP endpoint is configured (`GAPURA_OTLP_ENDPOINT`, off by default), request
+//! spans exported to an OpenTelemetry collector over OTLP/HTTP.
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-pub fn init(format: &str) {
+/// Keeps the exporter alive; `shutdown` flushes spans still buffered.
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    pub fn shutdown(self) {
+        if let Some(p) = self.provider {
+            if let Err(e) = p.shutdown() {
+                eprintln!("gapura: OpenTelemetry shutdown: {e}");
+            }
+        }
+    }
+}
+
+pub fn init(format: &str, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let result = if format == "json" {
-        builder.json().try_init()
+    let fmt = if format == "json" {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_target(true)
+            .boxed()
     } else {
-        builder.try_init()
+        tracing_subscriber::fmt::layer().with_target(true).boxed()
     };
-    if result.is_err() {
-        // Already initialised (tests start several applications in one process).
-    }
+    let (otel, provider) = match otlp_endpoint {
+        Some(endpoint) => {
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(endpoint)
+                .build()?;
+            let provider = SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(
+                    opentelemetry_sdk::Resource::builder()
+                        .with_service_name("gapura")
+                        .build(),
+                )
+                .build();
+            let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("gapura"));
+            (Some(layer), Some(provider))
+        }
+        None => (None, None),
+    };
+    // Already initialised (tests start several applications in one process): keep it.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init();
+    Ok(Telemetry { provider })
 }

@@ -257,58 +257,115 @@ async fn redis_outage_gives_503_and_recovery_is_automatic() {
     let _ = redis.wait();
 }
 
-#[tokio::test]
-async fn sigterm_stops_gracefully_with_exit_code_zero() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts the real binary (`gapura serve`) and waits until it is ready.
+async fn spawn_binary(dir: &std::path::Path, extra: &[(&str, String)]) -> (Child, u16) {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
+    let child = Command::new(env!("CARGO_BIN_EXE_gapura"))
         .arg("serve")
         .env("GAPURA_BIND", format!("127.0.0.1:{port}"))
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}/g.db?mode=rwc", dir.path().display()),
+            format!("sqlite://{}/g.db?mode=rwc", dir.display()),
         )
-        .env("GAPURA_KEYS_DIR", dir.path().join("keys"))
+        .env("GAPURA_KEYS_DIR", dir.join("keys"))
         .env("GAPURA_ADMIN_PASSWORD", "admin-password-for-tests")
         .env_remove("REDIS_URL")
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let http = reqwest::Client::new();
-    let mut up = false;
     for _ in 0..100 {
         if let Ok(r) = http
             .get(format!("http://127.0.0.1:{port}/health/ready"))
             .send()
             .await
         {
-            up = r.status() == 200;
-            if up {
-                break;
+            if r.status() == 200 {
+                return (child, port);
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(up, "gapura serve became ready");
+    panic!("gapura serve did not become ready");
+}
+
+/// Sends SIGTERM and waits for the exit status.
+async fn terminate(mut child: Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let mut exit = None;
     for _ in 0..100 {
         if let Some(s) = child.try_wait().unwrap() {
-            exit = Some(s);
-            break;
+            return s;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let exit = exit.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("gapura did not stop after SIGTERM");
-    });
+    let _ = child.kill();
+    panic!("gapura did not stop after SIGTERM");
+}
+
+#[tokio::test]
+async fn sigterm_stops_gracefully_with_exit_code_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _) = spawn_binary(dir.path(), &[]).await;
+    let exit = terminate(child).await;
     assert!(exit.success(), "exit status {exit:?}");
+}
+
+#[tokio::test]
+async fn request_spans_are_exported_over_otlp_when_configured() {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, usize)>>> = Default::default();
+    let record = seen.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let collector_port = listener.local_addr().unwrap().port();
+    let collector = HttpServer::new(move || {
+        let record = record.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let record = record.clone();
+            async move {
+                let ct = req
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                record
+                    .lock()
+                    .unwrap()
+                    .push((format!("{} {}", req.path(), ct), body.len()));
+                HttpResponse::Ok().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(collector);
+
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://127.0.0.1:{collector_port}/v1/traces");
+    let (child, port) = spawn_binary(dir.path(), &[("GAPURA_OTLP_ENDPOINT", endpoint)]).await;
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        http.get(format!("http://127.0.0.1:{port}/jwks"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let exit = terminate(child).await;
+    assert!(exit.success());
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|(what, len)| what.starts_with("/v1/traces application/x-protobuf") && *len > 0),
+        "spans exported on shutdown: {seen:?}"
+    );
 }
 
 /// A TCP forwarder standing in for the network between Gapura and PostgreSQL:
