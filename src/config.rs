@@ -12,6 +12,7 @@ database_url = "sqlite://data/gapura.db?mode=rwc"
 keys_dir = "keys"
 log_format = "text"
 store_prefix = "gapura:"
+background_jobs = true
 
 [tokens]
 access_token_ttl = 600
@@ -51,6 +52,9 @@ pub struct Settings {
     pub master_key: Option<SecretString>,
     pub admin_password: Option<SecretString>,
     pub log_format: String,
+    /// Back-channel deliveries, session expiry and key reloads in the background
+    /// (tests that drive these by hand turn them off).
+    pub background_jobs: bool,
     /// OTLP/HTTP traces endpoint (e.g. `http://collector:4318/v1/traces`); off when unset.
     pub otlp_endpoint: Option<String>,
     pub tokens: TokenSettings,

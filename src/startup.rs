@@ -113,7 +113,9 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
         let state = web::Data::new(build_state(settings, clock, issuer).await?);
         bootstrap_admin(&state).await?;
-        spawn_maintenance(state.clone());
+        if state.settings.background_jobs {
+            spawn_maintenance(state.clone());
+        }
         let data = state.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -16,10 +16,10 @@ pub struct Telemetry {
 
 impl Telemetry {
     pub fn shutdown(self) {
-        if let Some(p) = self.provider {
-            if let Err(e) = p.shutdown() {
-                eprintln!("gapura: OpenTelemetry shutdown: {e}");
-            }
+        if let Some(p) = self.provider
+            && let Err(e) = p.shutdown()
+        {
+            eprintln!("gapura: OpenTelemetry shutdown: {e}");
         }
     }
 }

@@ -67,6 +67,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.admin_password = Some(SecretString::from("admin-password-for-tests"));
     settings.password.memory_kib = 4096;
     settings.password.iterations = 1;
+    // Tests drive deliveries and expiry themselves; the two-instance test turns these on.
+    settings.background_jobs = false;
     if let Ok(url) = std::env::var("REDIS_URL") {
         settings.redis_url = Some(SecretString::from(url));
         settings.store_prefix = format!("gapura-test:{}:", uuid::Uuid::new_v4().simple());
