@@ -1,7 +1,9 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
 pub mod audit;
+pub mod authn;
 pub mod cli;
+pub mod cli_mfa;
 pub mod cli_users;
 pub mod clients;
 pub mod clock;

@@ -69,7 +69,9 @@ pub async fn build_state(
         .user_agent("Gapura back-channel logout")
         .build()
         .map_err(|e| StartupError::Http(e.to_string()))?;
+    let webauthn = crate::authn::webauthn::relying_party(&issuer).map(Arc::new);
     Ok(AppState {
+        webauthn,
         http,
         secure_cookies: url.scheme() == "https",
         issuer,

@@ -95,6 +95,20 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// An instance whose issuer is `http://localhost:PORT`: WebAuthn needs a domain
+/// name as relying-party id, never an address.
+pub async fn spawn_app_localhost() -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    spawn_app_with(|s| {
+        s.bind = format!("127.0.0.1:{port}");
+        s.issuer = Some(format!("http://localhost:{port}"));
+    })
+    .await
+}
+
 /// A second instance of the same deployment (same database, store, master key and
 /// issuer), as behind a load balancer.
 pub async fn spawn_second(first: &TestApp) -> TestApp {
@@ -130,6 +144,16 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base.as_deref().unwrap_or(&self.issuer), path)
+    }
+
+    /// A browser whose cookies the test can read.
+    pub fn browser_with_jar(&self) -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let browser = client_builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .expect("browser");
+        (browser, jar)
     }
 
     pub fn new_browser(&self) -> reqwest::Client {
