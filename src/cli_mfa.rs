@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::users::User;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
-use entity::{opd, user_account};
+use entity::opd;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -86,6 +86,11 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                 let scope = scope_of(&t)?.context("say where")?;
                 if level == Acr::Pwd {
                     bail!("a rule needs --level mfa or cert (use `unrequire` to drop one)");
+                }
+                if let policy::Scope::Role(client, _) = &scope
+                    && crate::clients::find(&state.db, client).await?.is_none()
+                {
+                    bail!("no client `{client}`");
                 }
                 if let policy::Scope::Opd(code) = &scope
                     && opd::Entity::find_by_id(code.clone())
@@ -198,27 +203,13 @@ async fn set_client(state: &AppState, client_id: &str, level: Option<Acr>) -> an
 }
 
 async fn report(state: &AppState, json_out: bool) -> anyhow::Result<()> {
-    let with = factors::users_with_second_factor(&state.db).await?;
+    let counts = factors::coverage_per_opd(&state.db).await?;
     let names: BTreeMap<String, String> = opd::Entity::find()
         .all(&state.db)
         .await?
         .into_iter()
         .map(|o| (o.code, o.name))
         .collect();
-    // (people, without a second factor) per OPD code ("" = no OPD).
-    let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for u in user_account::Entity::find().all(&state.db).await? {
-        if !crate::users::is_active(&u) {
-            continue;
-        }
-        let entry = counts
-            .entry(u.opd_code.clone().unwrap_or_default())
-            .or_default();
-        entry.0 += 1;
-        if !with.contains(&u.id) {
-            entry.1 += 1;
-        }
-    }
     if json_out {
         let rows: Vec<_> = counts
             .iter()

@@ -180,3 +180,25 @@ pub async fn users_with_second_factor(
         .map(|f| f.user_id)
         .collect())
 }
+
+/// Per OPD code (`""` for people without one): (active people, of whom without a
+/// second factor). What `gapura mfa report` shows.
+pub async fn coverage_per_opd(
+    db: &DatabaseConnection,
+) -> Result<std::collections::BTreeMap<String, (u64, u64)>, DbErr> {
+    let with = users_with_second_factor(db).await?;
+    let mut counts: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for u in entity::user_account::Entity::find().all(db).await? {
+        if !crate::users::is_active(&u) {
+            continue;
+        }
+        let entry = counts
+            .entry(u.opd_code.clone().unwrap_or_default())
+            .or_default();
+        entry.0 += 1;
+        if !with.contains(&u.id) {
+            entry.1 += 1;
+        }
+    }
+    Ok(counts)
+}

@@ -5,7 +5,12 @@
 //! or any interaction under `prompt=none`, is an error, never a weaker token.
 
 use super::Acr;
+use crate::clients::Client;
 use crate::error::{ErrorCode, OAuthError};
+use crate::oidc::authorize::AuthRequest;
+use crate::session::SsoSession;
+use crate::state::AppState;
+use crate::users::User;
 use serde_json::Value;
 
 /// The weakest of the requested values Gapura knows: any of them would satisfy the
@@ -13,6 +18,35 @@ use serde_json::Value;
 /// ignored (`acr_values` is voluntary, OIDC Core §3.1.2.1). `None`: nothing known asked.
 pub fn requested_level(acr_values: &[String]) -> Option<Acr> {
     acr_values.iter().filter_map(|v| Acr::parse(v)).min()
+}
+
+/// The requested classes of an authorization request: `acr_values` (OIDC Core
+/// §3.1.2.1) then the values of the `claims` parameter's `id_token.acr` (§5.5.1.1),
+/// and whether those are essential.
+pub fn requested(
+    acr_values: Option<&str>,
+    claims: Option<&str>,
+) -> Result<(Vec<String>, bool), OAuthError> {
+    let mut values: Vec<String> = acr_values
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if values.len() > 10 || values.iter().any(|v| v.len() > 200) {
+        return Err(OAuthError::invalid_request("acr_values is too long"));
+    }
+    let mut essential = false;
+    if let Some(claims) = claims {
+        let (asked, is_essential) = essential_acr(claims)?;
+        essential = is_essential;
+        for v in asked {
+            if !values.contains(&v) && values.len() < 10 {
+                values.push(v);
+            }
+        }
+    }
+    Ok((values, essential))
 }
 
 /// Reads `claims.id_token.acr` of the `claims` parameter (OIDC Core §5.5): the
@@ -32,6 +66,28 @@ pub fn essential_acr(claims: &str) -> Result<(Vec<String>, bool), OAuthError> {
         values.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     Ok((values, essential))
+}
+
+/// What the session of an authorization request still needs: the level asked is
+/// the stronger of the request's and the policy's.
+pub async fn next_step(
+    state: &AppState,
+    ar: &AuthRequest,
+    user: &User,
+    client: &Client,
+    sso: &SsoSession,
+) -> Result<Next, OAuthError> {
+    let requested = requested_level(&ar.acr_values);
+    let policy = super::policy::required_acr_for(state, user, client).await?;
+    let required = requested.unwrap_or(Acr::Pwd).max(policy);
+    let summary = super::factors::summary(&state.db, &user.id).await?;
+    decide(
+        super::level_of(&sso.acr),
+        required,
+        summary.has_second_factor(),
+        ar.prompt.iter().any(|p| p == "none"),
+        ar.acr_essential && requested.is_none(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod mfa;
 pub mod passkey_login;
+pub mod strong;
 
 use actix_web::web;
 

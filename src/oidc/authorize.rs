@@ -4,7 +4,6 @@
 //! page and is never redirected (RFC 6749 §4.1.2.1); every other error goes back
 //! to the client's redirect URI with `error`, `state` and `iss` (RFC 9207).
 
-use crate::authn::Acr;
 use crate::authn::stepup::Next;
 use crate::clients::{self, Client};
 use crate::crypto::{random_token, token_digest};
@@ -259,26 +258,8 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
             ));
         }
     }
-    let mut acr_values: Vec<String> = p
-        .get("acr_values")
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if acr_values.len() > 10 || acr_values.iter().any(|v| v.len() > 200) {
-        return Err(err(ErrorCode::InvalidRequest, "acr_values is too long"));
-    }
-    let mut acr_essential = false;
-    if let Some(claims) = p.get("claims") {
-        let (values, essential) = crate::authn::stepup::essential_acr(claims)?;
-        acr_essential = essential;
-        for v in values {
-            if !acr_values.contains(&v) && acr_values.len() < 10 {
-                acr_values.push(v);
-            }
-        }
-    }
+    let (acr_values, acr_essential) =
+        crate::authn::stepup::requested(p.get("acr_values"), p.get("claims"))?;
     let id_token_hint_sub = match p.get("id_token_hint") {
         None => None,
         Some(hint) => Some(
@@ -375,18 +356,7 @@ pub async fn proceed(
         .ok_or_else(|| {
             OAuthError::new(ErrorCode::UnauthorizedClient, "client is no longer active")
         })?;
-    // The level this login needs: the request's and the policy's, whichever is stronger.
-    let requested = crate::authn::stepup::requested_level(&ar.acr_values);
-    let policy = crate::authn::policy::required_acr_for(state, &user, &client).await?;
-    let required = requested.unwrap_or(Acr::Pwd).max(policy);
-    let summary = crate::authn::factors::summary(&state.db, &user.id).await?;
-    let next = crate::authn::stepup::decide(
-        crate::authn::level_of(&sso.acr),
-        required,
-        summary.has_second_factor(),
-        prompt("none"),
-        ar.acr_essential && requested.is_none(),
-    )?;
+    let next = crate::authn::stepup::next_step(state, &ar, &user, &client, &sso).await?;
     if next != Next::Proceed {
         let id = random_token(24);
         state

@@ -101,6 +101,20 @@ async fn opd_subtree_and_city_policies() {
             .starts_with(REDIRECT)
     );
 
+    // The report: per OPD, people and those without a second factor.
+    let b = app.new_browser();
+    let next = password(
+        &app,
+        &b,
+        &start(&app, &b, &client, "").await,
+        "199005142015031001",
+    )
+    .await;
+    enroll_totp(&app, &b, &next).await;
+    let counts = factors::coverage_per_opd(&app.state.db).await.unwrap();
+    assert_eq!(counts["PKM-TS-1"], (1, 0));
+    assert_eq!(counts["DISHUB"], (1, 1));
+
     // A role rule is stored; it binds once roles exist (the directory work).
     policy::set(
         &app.state.db,
