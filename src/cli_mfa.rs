@@ -80,6 +80,11 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
         MfaCommand::Require(t) => {
             scope_of(&t)?;
             let level = Acr::parse_short(&t.level).context("--level is pwd, mfa or cert")?;
+            if !level.reachable() {
+                eprintln!(
+                    "warning: Gapura cannot reach {level} yet; logins that need it are refused (access_denied)"
+                );
+            }
             if let Some(client) = &t.client {
                 set_client(state, client, Some(level).filter(|l| *l > Acr::Pwd)).await?;
             } else {

@@ -239,3 +239,69 @@ async fn the_browser_glue_is_served_from_gapura() {
     let html = page(&app, &b, &login).await;
     assert!(!html.contains("data-webauthn"));
 }
+
+#[tokio::test]
+async fn a_synchronised_passkey_added_in_the_settings_is_a_software_key() {
+    let app = spawn_app_localhost().await;
+    app.siti().await;
+    let (plain, secret) = client_needing(&app, "Presensi", None).await;
+    let mut key = SoftKey::new(&app.issuer);
+    key.synced = true;
+
+    // From the settings: a password session may add the first factor.
+    let browser = app.new_browser();
+    password(
+        &app,
+        &browser,
+        &start(&app, &browser, &plain, "").await,
+        NIP,
+    )
+    .await;
+    let html = page(&app, &browser, "/login/enroll").await;
+    assert!(
+        !html.contains("/login/cancel"),
+        "no client to cancel back to"
+    );
+    let csrf = hidden(&html, "csrf");
+    let (ceremony, opts) =
+        options(&app, &browser, "/login/enroll/passkey/options", &csrf, "").await;
+    let credential = key.register(&opts).to_string();
+    let resp = post(
+        &app,
+        &browser,
+        "/login/enroll/passkey",
+        &[
+            ("csrf", &csrf),
+            ("ceremony", &ceremony),
+            ("credential", &credential),
+            ("label", "Ponsel"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(recovery_codes(&resp.text().await.unwrap()).len(), 10);
+    let html = page(&app, &browser, "/account/security").await;
+    assert!(html.contains("Ponsel") && html.contains("dua langkah"));
+
+    // Username-less login with it: `swk`, not `hwk`.
+    let b = app.new_browser();
+    let login = start(&app, &b, &plain, "").await;
+    let html = page(&app, &b, &login).await;
+    let (csrf, req) = (hidden(&html, "csrf"), hidden(&html, "req"));
+    let (ceremony, opts) = options(&app, &b, "/login/passkey/options", &csrf, &req).await;
+    let assertion = key.assert(&opts).to_string();
+    let resp = post(
+        &app,
+        &b,
+        "/login/passkey",
+        &[
+            ("csrf", &csrf),
+            ("req", &req),
+            ("ceremony", &ceremony),
+            ("credential", &assertion),
+        ],
+    )
+    .await;
+    let (c, _) = claims(&app, &plain, &secret, &location(&resp)).await;
+    assert_eq!(amr(&c), vec!["swk", "user", "pin", "mfa"]);
+}

@@ -13,6 +13,8 @@ pub struct SoftKey {
     pub cred_id: Vec<u8>,
     user_handle: Option<Vec<u8>>,
     counter: u32,
+    /// A synchronised passkey (backup eligible and backed up, WebAuthn §6.1 BE/BS).
+    pub synced: bool,
     origin: String,
     rp_id: String,
 }
@@ -52,6 +54,7 @@ impl SoftKey {
             cred_id: gapura::crypto::random_bytes(32),
             user_handle: None,
             counter: 0,
+            synced: false,
             origin: origin.to_owned(),
             rp_id,
         }
@@ -74,6 +77,11 @@ impl SoftKey {
     }
 
     fn auth_data(&self, flags: u8, attested: bool) -> Vec<u8> {
+        let flags = if self.synced {
+            flags | 0x08 | 0x10
+        } else {
+            flags
+        };
         let mut d = sha256(self.rp_id.as_bytes());
         d.push(flags);
         d.extend(self.counter.to_be_bytes());
