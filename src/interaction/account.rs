@@ -142,5 +142,5 @@ pub async fn regenerate(
         .ip(client_ip(&req))
         .detail(json!({"count": codes.len()}));
     state.audit.record(state.now(), e).await;
-    recovery_page(&state, &req, ctx.lang, "", codes)
+    recovery_page(&state, &req, ctx.lang, "", codes, None)
 }

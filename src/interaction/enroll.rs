@@ -289,7 +289,8 @@ async fn enrolled(
         .subject(ctx.user.id.clone())
         .detail(json!({"count": codes.len(), "sid": started.session.sid}));
     state.audit.record(now, e).await;
-    let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes);
+    let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
+    let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);
     let _ = resp.add_cookie(&session::cookie(state, &started.cookie_value));
     resp
 }
@@ -300,6 +301,7 @@ pub fn recovery_page(
     lang: Lang,
     req_id: &str,
     codes: Vec<String>,
+    form_target: Option<&str>,
 ) -> HttpResponse {
     let (csrf, csrf_cookie) = csrf_token(state, req);
     let page = RecoveryCodesPage {
@@ -310,7 +312,8 @@ pub fn recovery_page(
         req_id,
         codes,
     };
-    let mut resp = ui::render(StatusCode::OK, &page, None);
+    // "Continue" answers with a redirect to the client: CSP form-action must allow it.
+    let mut resp = ui::render(StatusCode::OK, &page, form_target);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }

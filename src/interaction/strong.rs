@@ -173,9 +173,13 @@ pub fn options_response(
         Err(passkeys::PasskeyError::Unavailable) => {
             json_error(StatusCode::NOT_FOUND, "passkeys_unavailable")
         }
-        Err(e) => {
+        Err(e @ (passkeys::PasskeyError::Store(_) | passkeys::PasskeyError::Db(_))) => {
             tracing::warn!(error = %e, "passkey options");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "passkey options refused");
+            json_error(StatusCode::BAD_REQUEST, "no_passkey")
         }
     }
 }

@@ -137,6 +137,13 @@ pub async fn enroll_totp(
     )
     .await;
     assert_eq!(resp.status(), 200);
+    if !req.is_empty() {
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("form-action 'self' http://127.0.0.1:9"),
+            "continue may redirect to the client: {csp}"
+        );
+    }
     let html = resp.text().await.unwrap();
     let codes = recovery_codes(&html);
     assert_eq!(codes.len(), 10, "ten recovery codes, shown once");
