@@ -332,3 +332,37 @@ async fn account_security_page_manages_factors_after_the_second_factor() {
     assert!(html.contains("belum diaktifkan"), "{html}");
     assert_eq!(app.audit_events("mfa.remove").await.len(), 1);
 }
+
+#[tokio::test]
+async fn max_age_reauthenticates_then_steps_up_in_the_same_session() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (strong, secret_s) = client_needing(&app, "SIMPEG", Some(Acr::Mfa)).await;
+    let browser = app.new_browser();
+    let next = password(
+        &app,
+        &browser,
+        &start(&app, &browser, &strong, "").await,
+        NIP,
+    )
+    .await;
+    let (secret, _, back) = enroll_totp(&app, &browser, &next).await;
+    let (first, first_raw) = claims(&app, &strong, &secret_s, &back).await;
+
+    // Ten minutes later the application wants an authentication at most 60 s old.
+    app.clock.advance(600);
+    let login = start(&app, &browser, &strong, "&max_age=60").await;
+    assert!(login.starts_with("/login?req="), "{login}");
+    let next = password(&app, &browser, &login, NIP).await;
+    assert!(
+        next.starts_with("/login/mfa?req="),
+        "the password alone is not MFA: {next}"
+    );
+    let resp = second_factor(&app, &browser, &next, "totp", &code(&app, &secret, 0)).await;
+    let (again, again_raw) = claims(&app, &strong, &secret_s, &location(&resp)).await;
+    assert_eq!(again_raw["sid"], first_raw["sid"], "same SSO session");
+    assert_eq!(amr(&again), vec!["pwd", "otp", "mfa"]);
+    let auth_time = again.auth_time().unwrap().timestamp();
+    assert!(auth_time >= app.state.now() - 5, "fresh auth_time");
+    assert!(again.auth_time().unwrap() > first.auth_time().unwrap());
+}
