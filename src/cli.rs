@@ -52,6 +52,9 @@ pub enum Command {
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Strong authentication: level rules and the report of people without a second factor.
+    #[command(subcommand)]
+    Mfa(crate::cli_mfa::MfaCommand),
     /// Back-channel logout deliveries (the outbox), newest first.
     Deliveries {
         /// Only `pending`, `delivered` or `failed`.
@@ -78,6 +81,11 @@ pub enum UserCommand {
     Activate { login: String },
     /// Lift brute-force locks on an account.
     Unlock { login: String },
+    /// List a person's second factors (TOTP, passkeys) and recovery codes left.
+    Factors { login: String },
+    /// Remove every second factor and recovery code of a person (lost phone or key);
+    /// their sessions end and they are told.
+    MfaReset { login: String },
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +205,10 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let state = admin_state(settings, clock).await?;
             crate::cli_users::run(&state, cmd, cli.json).await?;
             state.audit.flush().await;
+        }
+        Command::Mfa(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_mfa::run(&state, cmd, cli.json).await?;
         }
         Command::Deliveries { status, limit } => {
             let state = admin_state(settings, clock).await?;
@@ -393,6 +405,7 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
                 && args.frontchannel_logout_uri.is_some(),
             backchannel_logout_uri: args.backchannel_logout_uri,
             frontchannel_logout_uri: args.frontchannel_logout_uri,
+            min_acr: None,
         },
     )
     .await?;

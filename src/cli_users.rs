@@ -126,6 +126,14 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
                 .await;
             println!("account {login} active");
         }
+        UserCommand::Factors { login } => {
+            let user = find(state, &login).await?;
+            crate::cli_mfa::factors_of(state, &user, json_out).await?;
+        }
+        UserCommand::MfaReset { login } => {
+            let user = find(state, &login).await?;
+            crate::cli_mfa::reset(state, &user).await?;
+        }
         UserCommand::Unlock { login } => {
             let user = find(state, &login).await?;
             crate::login_guard::unlock(state, &user.id)

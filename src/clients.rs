@@ -65,6 +65,8 @@ pub struct Client {
     pub backchannel_logout_session_required: bool,
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    /// The weakest authentication level this client accepts (`None`: any).
+    pub min_acr: Option<crate::authn::Acr>,
     pub active: bool,
 }
 
@@ -97,6 +99,7 @@ impl Client {
                 Some(j) => Some(serde_json::from_str(j).map_err(|_| bad("jwks"))?),
                 None => None,
             },
+            min_acr: row.min_acr.as_deref().and_then(crate::authn::Acr::parse),
             active: row.status == "active",
             backchannel_logout_uri: row.backchannel_logout_uri,
             backchannel_logout_session_required: row.backchannel_logout_session_required,
@@ -131,6 +134,7 @@ pub struct NewClient {
     pub backchannel_logout_session_required: bool,
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    pub min_acr: Option<crate::authn::Acr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +267,7 @@ pub async fn register(
         backchannel_logout_session_required: Set(new.backchannel_logout_session_required),
         frontchannel_logout_uri: Set(frontchannel),
         frontchannel_logout_session_required: Set(new.frontchannel_logout_session_required),
+        min_acr: Set(new.min_acr.map(|a| a.as_str().to_owned())),
         status: Set("active".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -307,4 +312,27 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Client>, DbErr> {
         .into_iter()
         .map(Client::from_row)
         .collect()
+}
+
+/// Sets (or, with `None`, clears) the minimum authentication level of a client.
+/// Sets a client's minimum authentication level. This instance sees it at once;
+/// other running instances within the client cache's lifetime (10 s).
+pub async fn set_min_acr(
+    state: &crate::state::AppState,
+    client_id: &str,
+    acr: Option<crate::authn::Acr>,
+) -> Result<bool, DbErr> {
+    let (db, now) = (&state.db, state.now());
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let res = client::Entity::update_many()
+        .col_expr(
+            client::Column::MinAcr,
+            Expr::value(acr.map(|a| a.as_str().to_owned())),
+        )
+        .col_expr(client::Column::UpdatedAt, Expr::value(now))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    state.clients_cache.invalidate(&client_id.to_owned());
+    Ok(res.rows_affected == 1)
 }

@@ -1,8 +1,10 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
 pub mod audit;
+pub mod authn;
 pub mod cache;
 pub mod cli;
+pub mod cli_mfa;
 pub mod cli_users;
 pub mod clients;
 pub mod clock;

@@ -152,6 +152,26 @@ pub async fn start(
     })
 }
 
+/// A new cookie value (no fixation) for the same logical session: same `sid`, same
+/// applications, same start; `acr`, `amr` and `auth_time` become those of the
+/// authentication just made (a repeated login or a step-up). The old handle dies.
+pub async fn renew(
+    state: &AppState,
+    req: &HttpRequest,
+    old_handle: &str,
+    old: &SsoSession,
+    acr: &str,
+    amr: Vec<String>,
+) -> Result<Started, StoreError> {
+    let mut started = start(state, req, &old.user_id, acr, amr).await?;
+    started.session.sid = old.sid.clone();
+    started.session.clients = old.clients.clone();
+    started.session.created_at = old.created_at;
+    save(state, &started.handle, &mut started.session).await?;
+    remove(state, old_handle, old).await?;
+    Ok(started)
+}
+
 /// Removes a session and its index entries. `true` for the one caller that removed
 /// it (several instances may race to end the same expired session).
 pub async fn remove(

@@ -70,11 +70,13 @@ pub async fn build_state(
         .user_agent("Gapura back-channel logout")
         .build()
         .map_err(|e| StartupError::Http(e.to_string()))?;
+    let webauthn = crate::authn::webauthn::relying_party(&issuer).map(Arc::new);
     Ok(AppState {
         metrics: crate::metrics::Metrics::default(),
         clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
         users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
         grants_cache: TtlCache::new(Duration::from_secs(2), 100_000),
+        webauthn,
         http,
         secure_cookies: url.scheme() == "https",
         issuer,

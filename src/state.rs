@@ -34,6 +34,9 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Cookies get `Secure` and the `__Host-` prefix when the issuer is https.
     pub secure_cookies: bool,
+    /// The WebAuthn relying party (issuer host and origin); `None` when the issuer's
+    /// host is an IP address, where passkeys cannot work.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl AppState {

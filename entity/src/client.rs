@@ -29,6 +29,8 @@ pub struct Model {
     /// Front-Channel Logout 1.0 §2.
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
+    /// Minimum authentication level (`urn:gapura:acr:*`); `None`: the password level.
+    pub min_acr: Option<String>,
     /// `active` or `suspended`.
     pub status: String,
     pub created_at: i64,

@@ -11,6 +11,10 @@ mod m20261123_000006_create_consent;
 mod m20261123_000007_create_audit_event;
 mod m20261123_000008_client_logout_metadata;
 mod m20261123_000009_create_backchannel_delivery;
+mod m20261125_000001_create_authn_factor;
+mod m20261125_000002_create_recovery_code;
+mod m20261125_000003_client_min_acr;
+mod m20261125_000004_create_acr_policy;
 
 pub struct Migrator;
 
@@ -27,6 +31,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_audit_event::Migration),
             Box::new(m20261123_000008_client_logout_metadata::Migration),
             Box::new(m20261123_000009_create_backchannel_delivery::Migration),
+            Box::new(m20261125_000001_create_authn_factor::Migration),
+            Box::new(m20261125_000002_create_recovery_code::Migration),
+            Box::new(m20261125_000003_client_min_acr::Migration),
+            Box::new(m20261125_000004_create_acr_policy::Migration),
         ]
     }
 }

@@ -25,12 +25,20 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         csrf: &csrf,
         user_name: name.as_deref(),
         username: user.as_ref().map(|u| u.username.as_str()),
+        m: lang.mfa(),
     };
     let mut resp = ui::render(StatusCode::OK, &page, None);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }
     resp
+}
+
+pub async fn webauthn_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(ui::WEBAUTHN_JS)
 }
 
 pub async fn stylesheet() -> HttpResponse {

@@ -2,6 +2,7 @@
 //! with a dummy verification for unknown accounts). Success renews the session id.
 
 use crate::audit::AuditEvent;
+use crate::authn::amr;
 use crate::http::{Params, client_ip, csrf_token, csrf_valid};
 use crate::login_guard::{self, Verdict};
 use crate::metrics::LoginResult;
@@ -40,9 +41,10 @@ enum LoginError {
     Failed,
     /// Locked for this many more minutes.
     Locked(i64),
+    Passkey,
 }
 
-async fn pending(
+pub async fn pending(
     state: &AppState,
     id: Option<&str>,
 ) -> Result<Option<AuthRequest>, crate::store::StoreError> {
@@ -90,13 +92,16 @@ async fn render(
         error: error.map(|e| match e {
             LoginError::Failed => t.login_failed.to_owned(),
             LoginError::Locked(minutes) => t.err_locked.replace("{}", &minutes.to_string()),
+            LoginError::Passkey => lang.mfa().passkey_failed.to_owned(),
         }),
         switch_id: format!("{base}lang=id"),
         switch_en: format!("{base}lang=en"),
+        m: lang.mfa(),
+        passkeys: state.webauthn.is_some(),
     };
     let status = match error {
         None => StatusCode::OK,
-        Some(LoginError::Failed) => StatusCode::UNAUTHORIZED,
+        Some(LoginError::Failed | LoginError::Passkey) => StatusCode::UNAUTHORIZED,
         Some(LoginError::Locked(_)) => StatusCode::TOO_MANY_REQUESTS,
     };
     let mut resp = ui::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
@@ -104,6 +109,27 @@ async fn render(
         let _ = resp.add_cookie(&c);
     }
     resp
+}
+
+/// The login page again after a passkey that was not accepted.
+pub async fn render_passkey_failure(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    req_id: &str,
+    ar: Option<&AuthRequest>,
+) -> HttpResponse {
+    render(
+        state,
+        req,
+        lang,
+        req_id,
+        ar,
+        "",
+        Some(LoginError::Passkey),
+        None,
+    )
+    .await
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -265,61 +291,94 @@ pub async fn submit(
     };
     let _ = login_guard::success(&state, &account, &ip).await;
     state.metrics.login(LoginResult::Success);
-    // A new cookie value at every login (no fixation). The same person logging in
-    // again keeps the logical session (sid, applications); another person ends it.
-    let previous = session::current(&state, &req).await.ok().flatten();
-    let started =
-        match session::start(&state, &req, &user.id, ACR_PASSWORD, vec!["pwd".into()]).await {
-            Ok(s) => s,
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
-        };
-    let (cookie_value, handle, mut sso) = (started.cookie_value, started.handle, started.session);
-    if let Some((old_handle, old)) = previous {
-        if old.user_id == user.id {
-            sso.sid = old.sid.clone();
-            sso.clients = old.clients.clone();
-            sso.created_at = old.created_at;
-            let saved = session::save(&state, &handle, &mut sso).await;
-            let removed = session::remove(&state, &old_handle, &old).await;
-            if saved.is_err() || removed.is_err() {
-                return ui::error_page(&state, &req, lang, "unavailable");
-            }
-        } else if crate::logout::end_session(
-            &state,
-            &old_handle,
-            &old,
-            crate::logout::EndReason::Replaced,
-        )
-        .await
-        .is_err()
-        {
-            return ui::error_page(&state, &req, lang, "unavailable");
+    let event = audit(true).actor(user.id.clone());
+    establish(
+        &state,
+        &req,
+        &user,
+        ACR_PASSWORD,
+        vec![amr::PWD.into()],
+        event,
+        ar.map(|a| (req_id.to_owned(), a)),
+        lang,
+    )
+    .await
+}
+
+/// After a first factor: a new session (new cookie value: no fixation), the audit
+/// record, then the authorization request continues. The same person logging in
+/// again keeps the logical session (sid, applications); another person ends it.
+#[allow(clippy::too_many_arguments)]
+pub async fn establish(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &users::User,
+    acr: &str,
+    amr: Vec<String>,
+    event: AuditEvent,
+    pending_request: Option<(String, AuthRequest)>,
+    lang: Lang,
+) -> HttpResponse {
+    let method = amr.join(" ");
+    let previous = session::current(state, req).await.ok().flatten();
+    let started = match previous {
+        Some((old_handle, old)) if old.user_id == user.id => {
+            session::renew(state, req, &old_handle, &old, acr, amr).await
         }
-    }
+        previous => {
+            if let Some((old_handle, old)) = previous
+                && crate::logout::end_session(
+                    state,
+                    &old_handle,
+                    &old,
+                    crate::logout::EndReason::Replaced,
+                )
+                .await
+                .is_err()
+            {
+                return ui::error_page(state, req, lang, "unavailable");
+            }
+            session::start(state, req, &user.id, acr, amr).await
+        }
+    };
+    let Ok(started) = started else {
+        return ui::error_page(state, req, lang, "unavailable");
+    };
+    let (cookie_value, handle, sso) = (started.cookie_value, started.handle, started.session);
     state
         .audit
         .record(
             state.now(),
-            audit(true)
-                .actor(user.id.clone())
-                .detail(serde_json::json!({"method": "pwd", "sid": sso.sid})),
+            event.detail(serde_json::json!({"method": method, "sid": sso.sid, "acr": sso.acr})),
         )
         .await;
+    let mut resp = continue_request(state, pending_request, handle, sso, "/").await;
+    let _ = resp.add_cookie(&session::cookie(state, &cookie_value));
+    resp
+}
 
-    let mut resp = match ar {
-        None => crate::http::see_other("/"),
-        Some(ar) => {
-            let _ = state.store.delete(&pending_key(req_id)).await;
+/// Continues a pending authorization request with a session that has just
+/// authenticated (`prompt=login` and `max_age` are satisfied); without one, goes
+/// to `fallback`.
+pub async fn continue_request(
+    state: &AppState,
+    pending_request: Option<(String, AuthRequest)>,
+    handle: String,
+    sso: session::SsoSession,
+    fallback: &str,
+) -> HttpResponse {
+    match pending_request {
+        None => crate::http::see_other(fallback),
+        Some((req_id, ar)) => {
+            let _ = state.store.delete(&pending_key(&req_id)).await;
             let redirect_uri = ar.redirect_uri.clone();
             let client_state = ar.state.clone();
-            match authorize::proceed(&state, ar, Some((handle.clone(), sso)), true).await {
+            match authorize::proceed(state, ar, Some((handle, sso)), true).await {
                 Ok(r) => r,
                 Err(e) => {
-                    authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e)
+                    authorize::error_redirect(state, &redirect_uri, client_state.as_deref(), &e)
                 }
             }
         }
-    };
-    let _ = resp.add_cookie(&session::cookie(&state, &cookie_value));
-    resp
+    }
 }

@@ -4,6 +4,7 @@
 //! page and is never redirected (RFC 6749 §4.1.2.1); every other error goes back
 //! to the client's redirect URI with `error`, `state` and `iss` (RFC 9207).
 
+use crate::authn::stepup::Next;
 use crate::clients::{self, Client};
 use crate::crypto::{random_token, token_digest};
 use crate::domain::Scopes;
@@ -30,6 +31,13 @@ pub struct AuthRequest {
     pub ui_locales: Option<String>,
     pub id_token_hint_sub: Option<String>,
     pub created_at: i64,
+    /// Requested authentication context classes (`acr_values`, or the `claims`
+    /// parameter's `id_token.acr`), in order of preference.
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// The `claims` parameter marked `acr` essential.
+    #[serde(default)]
+    pub acr_essential: bool,
 }
 
 /// What a code stands for until it is exchanged.
@@ -250,6 +258,8 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
             ));
         }
     }
+    let (acr_values, acr_essential) =
+        crate::authn::stepup::requested(p.get("acr_values"), p.get("claims"))?;
     let id_token_hint_sub = match p.get("id_token_hint") {
         None => None,
         Some(hint) => Some(
@@ -276,6 +286,8 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         ui_locales: p.get("ui_locales").map(str::to_owned),
         id_token_hint_sub,
         created_at: state.now(),
+        acr_values,
+        acr_essential,
     })
 }
 
@@ -290,11 +302,12 @@ pub async fn proceed(
 ) -> Result<HttpResponse, OAuthError> {
     let prompt = |v: &str| ar.prompt.iter().any(|p| p == v);
     let mut current = current;
+    let mut user = None;
     if let Some((_, s)) = &current {
-        let user_ok = crate::users::get(state, &s.user_id)
+        user = crate::users::get(state, &s.user_id)
             .await?
-            .is_some_and(|u| crate::users::is_active(&u));
-        if !user_ok {
+            .filter(crate::users::is_active);
+        if user.is_none() {
             current = None;
         }
     }
@@ -331,7 +344,7 @@ pub async fn proceed(
             .await?;
         return Ok(see_other(&format!("/login?req={id}")));
     }
-    let Some((handle, mut sso)) = current else {
+    let (Some((handle, mut sso)), Some(user)) = (current, user) else {
         return Err(OAuthError::new(
             ErrorCode::LoginRequired,
             "the person must log in",
@@ -343,6 +356,20 @@ pub async fn proceed(
         .ok_or_else(|| {
             OAuthError::new(ErrorCode::UnauthorizedClient, "client is no longer active")
         })?;
+    let next = crate::authn::stepup::next_step(state, &ar, &user, &client, &sso).await?;
+    if next != Next::Proceed {
+        let id = random_token(24);
+        state
+            .store
+            .put_json(&pending_key(&id), &ar, PENDING_TTL)
+            .await?;
+        let page = if next == Next::StepUp {
+            "/login/mfa"
+        } else {
+            "/login/enroll"
+        };
+        return Ok(see_other(&format!("{page}?req={id}")));
+    }
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
     let consented = client.first_party
         || (!prompt("consent")

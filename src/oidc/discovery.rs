@@ -32,6 +32,10 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
 
 pub const ACR_PASSWORD: &str = "urn:gapura:acr:pwd";
 
+fn acr_values() -> Vec<&'static str> {
+    crate::authn::Acr::ALL.iter().map(|a| a.as_str()).collect()
+}
+
 pub async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
     let doc = json!({
@@ -67,7 +71,7 @@ pub async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": true,
         "authorization_response_iss_parameter_supported": true,
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": acr_values(),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["id", "en"],
         "claims_locales_supported": ["id"],

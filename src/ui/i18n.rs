@@ -47,6 +47,13 @@ impl Lang {
             .unwrap_or(Lang::Id)
     }
 
+    pub fn mfa(self) -> &'static super::MfaTexts {
+        match self {
+            Lang::Id => &super::i18n_mfa::ID,
+            Lang::En => &super::i18n_mfa::EN,
+        }
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Id => &ID,

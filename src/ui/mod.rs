@@ -3,9 +3,11 @@
 //! or `Accept-Language`).
 
 mod i18n;
+mod i18n_mfa;
 pub mod pages;
 
 pub use i18n::{LANG_COOKIE, Lang, Texts};
+pub use i18n_mfa::{MfaTexts, wib};
 
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -13,6 +15,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 pub const STYLESHEET: &str = include_str!("../../ui/static/gapura.css");
+/// The WebAuthn glue of the passkey pages (no inline script: CSP `script-src 'self'`).
+pub const WEBAUTHN_JS: &str = include_str!("../../ui/static/webauthn.js");
 
 /// Renders a page; a template failure becomes a plain 500 (it is a bug, never input).
 pub fn render<T: Template>(

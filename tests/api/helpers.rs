@@ -59,6 +59,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    try_spawn_app_with(configure)
+        .await
+        .expect("application starts")
+}
+
+pub async fn try_spawn_app_with(
+    configure: impl FnOnce(&mut Settings),
+) -> Result<TestApp, gapura::startup::StartupError> {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = Settings::defaults().expect("default settings");
     settings.bind = "127.0.0.1:0".into();
@@ -75,14 +83,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
     configure(&mut settings);
     let clock = Arc::new(OffsetClock::default());
-    let app = Application::build_with_clock(settings, clock.clone())
-        .await
-        .expect("application starts");
+    let app = Application::build_with_clock(settings, clock.clone()).await?;
     let issuer = app.state().issuer.clone();
     let state = app.state();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    Ok(TestApp {
         issuer,
         state,
         server,
@@ -94,7 +100,31 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("browser"),
         http: client_builder().build().expect("http client"),
         _dir: dir,
+    })
+}
+
+/// An instance whose issuer is `http://localhost:PORT`: WebAuthn needs a domain
+/// name as relying-party id, never an address.
+pub async fn spawn_app_localhost() -> TestApp {
+    // The port is chosen before binding (the issuer must name it); another test may
+    // take it in between, so try a few.
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let app = try_spawn_app_with(|s| {
+            s.bind = format!("127.0.0.1:{port}");
+            s.issuer = Some(format!("http://localhost:{port}"));
+        })
+        .await;
+        match app {
+            Ok(app) => return app,
+            Err(gapura::startup::StartupError::Bind(_)) => continue,
+            Err(e) => panic!("application starts: {e}"),
+        }
     }
+    panic!("no free port for a localhost issuer")
 }
 
 /// A second instance of the same deployment (same database, store, master key and
@@ -132,6 +162,16 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base.as_deref().unwrap_or(&self.issuer), path)
+    }
+
+    /// A browser whose cookies the test can read.
+    pub fn browser_with_jar(&self) -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let browser = client_builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .expect("browser");
+        (browser, jar)
     }
 
     pub fn new_browser(&self) -> reqwest::Client {

@@ -275,7 +275,11 @@ async fn spawn_binary(dir: &std::path::Path, extra: &[(&str, String)]) -> (Child
         .env_remove("REDIS_URL")
         .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(
+            std::fs::File::create(dir.join("stderr.log"))
+                .map(Stdio::from)
+                .unwrap_or(Stdio::null()),
+        )
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -344,7 +348,8 @@ async fn sigterm_stops_gracefully_with_exit_code_zero() {
     assert!(exit.success(), "exit status {exit:?}");
 }
 
-#[tokio::test]
+// Multi-threaded: the fake collector must keep answering while the test waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_spans_are_exported_over_otlp_when_configured() {
     use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
     let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, usize)>>> = Default::default();
@@ -392,7 +397,8 @@ async fn request_spans_are_exported_over_otlp_when_configured() {
     assert!(
         seen.iter()
             .any(|(what, len)| what.starts_with("/v1/traces application/x-protobuf") && *len > 0),
-        "spans exported on shutdown: {seen:?}"
+        "spans exported on shutdown: {seen:?}; gapura said: {}",
+        std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
     );
 }
 

@@ -1,0 +1,91 @@
+//! Username-less login with a passkey (a discoverable credential, WebAuthn §7.2
+//! with an empty `allowCredentials`; conditional mediation where the browser has
+//! it). A user-verifying passkey is two factors at once (possession + PIN or
+//! biometric), so the session starts at the MFA level.
+
+use super::login::{self, establish, pending};
+use super::mfa::options_response;
+use crate::audit::AuditEvent;
+use crate::authn::{self, webauthn as passkeys};
+use crate::http::{Params, client_ip, csrf_valid};
+use crate::state::AppState;
+use crate::ui::{self, Lang};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub async fn options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form = Params::parse(&body).unwrap_or_default();
+    if !csrf_valid(&state, &req, form.get("csrf")) {
+        return HttpResponse::Forbidden().json(serde_json::json!({"error": "csrf"}));
+    }
+    options_response(passkeys::start_discoverable(&state).await)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form = Params::parse(&body).unwrap_or_default();
+    let lang = Lang::detect(&req, None);
+    if !csrf_valid(&state, &req, form.get("csrf")) {
+        return ui::error_page(&state, &req, lang, "csrf");
+    }
+    let req_id = form.get("req").unwrap_or_default();
+    let ar = match pending(&state, Some(req_id).filter(|r| !r.is_empty())).await {
+        Ok(ar) => ar,
+        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    };
+    if !req_id.is_empty() && ar.is_none() {
+        return ui::error_page(&state, &req, lang, "expired");
+    }
+    let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let ip = client_ip(&req);
+    let client_id = ar.as_ref().map(|a| a.client_id.clone());
+    let base = |ok: bool| {
+        let e = AuditEvent::new("login", ok).ip(ip.clone());
+        match &client_id {
+            Some(c) => e.client(c.clone()),
+            None => e,
+        }
+    };
+    let verified = passkeys::finish_discoverable(
+        &state,
+        form.get("ceremony").unwrap_or_default(),
+        form.get("credential").unwrap_or_default(),
+    )
+    .await;
+    let user = match verified {
+        Ok(v) => match crate::users::find_by_id(&state.db, &v.user_id).await {
+            Ok(Some(u)) if crate::users::is_active(&u) => Some((u, v)),
+            Ok(_) => None,
+            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        },
+        Err(e) => {
+            tracing::info!(error = %e, "passkey login refused");
+            None
+        }
+    };
+    let Some((user, v)) = user else {
+        let e =
+            base(false).detail(serde_json::json!({"method": "passkey", "reason": "not_accepted"}));
+        state.audit.record(state.now(), e).await;
+        return login::render_passkey_failure(&state, &req, lang, req_id, ar.as_ref()).await;
+    };
+    let (amr, acr) = authn::combine(&[], &v.methods);
+    let event = base(true).actor(user.id.clone()).subject(user.id.clone());
+    establish(
+        &state,
+        &req,
+        &user,
+        acr.as_str(),
+        amr,
+        event,
+        ar.map(|a| (req_id.to_owned(), a)),
+        lang,
+    )
+    .await
+}
