@@ -76,6 +76,7 @@ pub async fn build_state(
         clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
         users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
         grants_cache: TtlCache::new(Duration::from_secs(2), 100_000),
+        verified_cache: TtlCache::new(Duration::from_secs(60), 50_000),
         webauthn,
         http,
         secure_cookies: url.scheme() == "https",

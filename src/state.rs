@@ -27,6 +27,9 @@ pub struct AppState {
     /// Clients and accounts read on every request (a few seconds old at most).
     pub clients_cache: TtlCache<String, Option<Client>>,
     pub users_cache: TtlCache<String, Option<User>>,
+    /// Digest of an access token → its verified claims.
+    pub verified_cache:
+        TtlCache<String, std::sync::Arc<serde_json::Map<String, serde_json::Value>>>,
     /// Grant id → live (not revoked).
     pub grants_cache: TtlCache<String, bool>,
     pub metrics: crate::metrics::Metrics,

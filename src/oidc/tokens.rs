@@ -123,7 +123,7 @@ pub fn id_token(
 /// Verified claims of one of Gapura's own JWTs.
 #[derive(Debug)]
 pub struct Verified {
-    pub claims: Map<String, Value>,
+    pub claims: std::sync::Arc<Map<String, Value>>,
 }
 
 impl Verified {
@@ -153,7 +153,9 @@ pub fn verify_own(state: &AppState, token: &str, typ: &str) -> Option<Verified> 
     if jws.claims.get("iss").and_then(Value::as_str) != Some(state.issuer.as_str()) {
         return None;
     }
-    Some(Verified { claims: jws.claims })
+    Some(Verified {
+        claims: std::sync::Arc::new(jws.claims),
+    })
 }
 
 fn revoked_jti_key(jti: &str) -> String {
@@ -169,8 +171,18 @@ pub async fn check_access_token(
     state: &AppState,
     token: &str,
 ) -> Result<Option<Verified>, OAuthError> {
-    let Some(v) = verify_own(state, token, "at+jwt") else {
-        return Ok(None);
+    // A token verified before is not verified again: its signature cannot change.
+    // Expiry and revocation are still checked on every use.
+    let digest = crate::crypto::token_digest(token);
+    let v = match state.verified_cache.get(&digest) {
+        Some(claims) => Verified { claims },
+        None => {
+            let Some(v) = verify_own(state, token, "at+jwt") else {
+                return Ok(None);
+            };
+            state.verified_cache.insert(digest, v.claims.clone());
+            v
+        }
     };
     if v.int("exp").is_none_or(|exp| exp <= state.now()) {
         return Ok(None);

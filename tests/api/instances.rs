@@ -284,11 +284,17 @@ async fn spawn_binary(dir: &std::path::Path, extra: &[(&str, String)]) -> (Child
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let log_path = dir.join("stdout.log");
     std::thread::spawn(move || {
+        use std::io::Write;
+        let mut log = std::fs::File::create(log_path).ok();
         for line in std::io::BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
         {
+            if let Some(f) = log.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
                 && v["fields"]["message"] == "Gapura is listening"
             {
@@ -399,6 +405,7 @@ async fn request_spans_are_exported_over_otlp_when_configured() {
             .any(|(what, len)| what.starts_with("/v1/traces application/x-protobuf") && *len > 0),
         "spans exported on shutdown: {seen:?}; gapura said: {}",
         std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
+            + &std::fs::read_to_string(dir.path().join("stdout.log")).unwrap_or_default()
     );
 }
 
