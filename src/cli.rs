@@ -52,6 +52,12 @@ pub enum Command {
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import the OPD tree or ASN records from CSV.
+    #[command(subcommand)]
+    Import(crate::cli_directory::ImportCommand),
+    /// Application roles and role assignments.
+    #[command(subcommand)]
+    Role(crate::cli_directory::RoleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +123,12 @@ pub struct ClientAdd {
     /// JWK Set file, for private_key_jwt.
     #[arg(long)]
     pub jwks_file: Option<PathBuf>,
+    /// Allow the `nik` claim (needs the `nik` scope too).
+    #[arg(long)]
+    pub nik_allowed: bool,
+    /// Where role claims go: comma-separated id_token, userinfo, access_token, introspection.
+    #[arg(long)]
+    pub role_claims: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +172,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ClientCommand::Add(args) => client_add(&state, args, cli.json).await?,
                 ClientCommand::List => client_list(&state, cli.json).await?,
             }
+        }
+        Command::Import(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_directory::import(&state, cmd, cli.json).await?;
+        }
+        Command::Role(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_directory::role(&state, cmd, cli.json).await?;
         }
         Command::Keys(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -317,6 +337,11 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
             alg,
             jwks,
             client_id: None,
+            nik_allowed: args.nik_allowed,
+            role_claims: match &args.role_claims {
+                Some(r) => Some(crate::clients::RoleClaims::parse(r).map_err(anyhow::Error::msg)?),
+                None => None,
+            },
         },
     )
     .await?;

@@ -1,7 +1,10 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
+pub mod access;
+pub mod admin;
 pub mod audit;
 pub mod cli;
+pub mod cli_directory;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -9,6 +12,7 @@ pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod health;
@@ -18,6 +22,7 @@ pub mod jose;
 pub mod keys;
 pub mod oidc;
 pub mod password;
+pub mod scim;
 pub mod session;
 pub mod startup;
 pub mod state;

@@ -47,6 +47,9 @@ pub async fn build_state(
     let url = validate_issuer(&issuer)?;
     let db = crate::db::connect(settings.database_url.expose_secret()).await?;
     crate::db::migrate(&db).await?;
+    crate::directory::opd::ensure_paths(&db)
+        .await
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     let master = Arc::new(MasterKeys::load(
         settings.master_key.as_ref(),
         &settings.keys_dir,
@@ -101,6 +104,9 @@ impl Application {
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::oidc::routes)
                 .configure(crate::interaction::routes)
+                .configure(crate::admin::routes)
+                .configure(crate::directory::http::routes)
+                .configure(crate::scim::routes)
                 .route("/health/live", web::get().to(crate::health::live))
                 .route("/health/ready", web::get().to(crate::health::ready))
                 .default_service(web::to(not_found))

@@ -29,6 +29,26 @@ pub struct Model {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// NIK: personal data, masked everywhere but for permitted administrators.
+    pub nik: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `L` or `P`.
+    pub sex: Option<String>,
+    /// `PNS`, `CPNS` or `PPPK`.
+    pub jenis_pegawai: Option<String>,
+    /// SIASN kedudukan code (`01` Aktif … `99` Pensiun).
+    pub kedudukan: Option<String>,
+    pub unit_kerja: Option<String>,
+    pub jenis_jabatan: Option<String>,
+    pub eselon: Option<String>,
+    pub golongan: Option<String>,
+    /// Space-separated review flags (e.g. `nik_birth_date`): flagged, not rejected.
+    pub review: Option<String>,
+    /// Lower-cased name without titles, for prefix search.
+    pub name_search: Option<String>,
+    pub suspended_at: Option<i64>,
+    pub suspended_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

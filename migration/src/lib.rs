@@ -9,6 +9,10 @@ mod m20261123_000004_create_signing_key;
 mod m20261123_000005_create_grant_and_refresh_token;
 mod m20261123_000006_create_consent;
 mod m20261123_000007_create_audit_event;
+mod m20261124_000001_opd_tree;
+mod m20261124_000002_user_account_asn;
+mod m20261124_000003_client_claim_settings;
+mod m20261124_000004_create_roles;
 
 pub struct Migrator;
 
@@ -23,6 +27,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_grant_and_refresh_token::Migration),
             Box::new(m20261123_000006_create_consent::Migration),
             Box::new(m20261123_000007_create_audit_event::Migration),
+            Box::new(m20261124_000001_opd_tree::Migration),
+            Box::new(m20261124_000002_user_account_asn::Migration),
+            Box::new(m20261124_000003_client_claim_settings::Migration),
+            Box::new(m20261124_000004_create_roles::Migration),
         ]
     }
 }
