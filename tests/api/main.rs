@@ -6,10 +6,14 @@
 
 mod helpers;
 
+mod admin_api;
 mod client_auth;
 mod code_flow;
+mod directory_claims;
+mod directory_import;
 mod discovery;
 mod keys;
 mod login_ui;
 mod negative;
+mod scim;
 mod tokens;
