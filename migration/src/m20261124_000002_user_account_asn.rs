@@ -22,6 +22,7 @@ enum UserAccount {
     SuspendedAt,
     SuspendedReason,
     OpdCode,
+    Username,
 }
 
 const TEXT_COLUMNS: [UserAccount; 12] = [
@@ -60,25 +61,43 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, col) in [
-            ("idx_user_opd", UserAccount::OpdCode),
-            ("idx_user_name_search", UserAccount::NameSearch),
-        ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(UserAccount::Table)
-                        .col(col)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_user_opd")
+                    .table(UserAccount::Table)
+                    .col(UserAccount::OpdCode)
+                    .to_owned(),
+            )
+            .await?;
+        // An OPD administrator's name search: per unit, already in order.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_user_opd_name")
+                    .table(UserAccount::Table)
+                    .col(UserAccount::OpdCode)
+                    .col(UserAccount::NameSearch)
+                    .col(UserAccount::Username)
+                    .to_owned(),
+            )
+            .await?;
+        // Name search orders by (name_search, username): one index serves both.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_user_name_search")
+                    .table(UserAccount::Table)
+                    .col(UserAccount::NameSearch)
+                    .col(UserAccount::Username)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for name in ["idx_user_opd", "idx_user_name_search"] {
+        for name in ["idx_user_opd", "idx_user_opd_name", "idx_user_name_search"] {
             manager
                 .drop_index(
                     Index::drop()

@@ -343,23 +343,57 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// One CSV row in the sample's column order.
-pub fn asn_line(nip: &str, nik: &str, name: &str, birth: &str, sex: &str, email: &str, opd: &str, kedudukan: &str) -> String {
-    format!("{nip},{nik},{name},,S.Kom.,{birth},{sex},{email},081200000000,PNS,{kedudukan},x,{opd},x,{opd} unit,Fungsional Umum,Pengelola Data,,III/a")
+pub fn asn_line(
+    nip: &str,
+    nik: &str,
+    name: &str,
+    birth: &str,
+    sex: &str,
+    email: &str,
+    opd: &str,
+    kedudukan: &str,
+) -> String {
+    format!(
+        "{nip},{nik},{name},,S.Kom.,{birth},{sex},{email},081200000000,PNS,{kedudukan},x,{opd},x,{opd} unit,Fungsional Umum,Pengelola Data,,III/a"
+    )
 }
 
 pub fn disdik_line() -> String {
-    asn_line(DISDIK_NIP, "3271010101850001", "Budi Disdik", "01-01-1985", "L", "budi.disdik@kotabogor.go.id", "DISDIK", "01")
+    asn_line(
+        DISDIK_NIP,
+        "3271010101850001",
+        "Budi Disdik",
+        "01-01-1985",
+        "L",
+        "budi.disdik@kotabogor.go.id",
+        "DISDIK",
+        "01",
+    )
 }
 
 impl TestApp {
     pub async fn import_opd(&self) -> gapura::directory::report::ImportReport {
-        gapura::directory::opd_import::import(&self.state, &fixture("opd-kota-bogor.csv")[..], false, "test")
-            .await
-            .expect("opd import")
+        gapura::directory::opd_import::import(
+            &self.state,
+            &fixture("opd-kota-bogor.csv")[..],
+            false,
+            "test",
+        )
+        .await
+        .expect("opd import")
     }
 
-    pub async fn import_asn(&self, data: &[u8], dry_run: bool, sync: bool) -> gapura::directory::report::ImportReport {
-        let opts = gapura::directory::asn_import::ImportOptions { dry_run, sync, actor: "test".into() };
+    pub async fn import_asn(
+        &self,
+        data: &[u8],
+        dry_run: bool,
+        sync: bool,
+    ) -> gapura::directory::report::ImportReport {
+        let opts = gapura::directory::asn_import::ImportOptions {
+            dry_run,
+            sync,
+            actor: "test".into(),
+        };
         gapura::directory::asn_import::import(&self.state, data, &opts)
             .await
             .expect("asn import")
@@ -384,9 +418,15 @@ impl TestApp {
 
     pub async fn give_password(&self, nip: &str) -> User {
         let u = self.person(nip).await;
-        users::set_password(&self.state.db, &self.state.hasher, self.state.clock.as_ref(), u, &SecretString::from(PASSWORD))
-            .await
-            .unwrap();
+        users::set_password(
+            &self.state.db,
+            &self.state.hasher,
+            self.state.clock.as_ref(),
+            u,
+            &SecretString::from(PASSWORD),
+        )
+        .await
+        .unwrap();
         self.person(nip).await
     }
 
@@ -400,7 +440,9 @@ impl TestApp {
             enc(scope),
             challenge(VERIFIER)
         );
-        let loc = self.authorize(&self.new_browser(), &url, login, PASSWORD).await;
+        let loc = self
+            .authorize(&self.new_browser(), &url, login, PASSWORD)
+            .await;
         query_param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"))
     }
 
@@ -415,7 +457,9 @@ impl TestApp {
             amr: Vec::new(),
             extra: Default::default(),
         };
-        gapura::oidc::tokens::access_token(&self.state, client, user, &ctx).unwrap().0
+        gapura::oidc::tokens::access_token(&self.state, client, user, &ctx)
+            .unwrap()
+            .0
     }
 
     /// The admin console client (may request `gapura.admin`).
@@ -432,10 +476,20 @@ impl TestApp {
     }
 
     pub async fn super_admin(&self) -> User {
-        users::find_by_login(&self.state.db, "admin").await.unwrap().unwrap()
+        users::find_by_login(&self.state.db, "admin")
+            .await
+            .unwrap()
+            .unwrap()
     }
 
-    pub async fn assign(&self, user: &User, client_id: &str, role: &str, opd: Option<&str>, scope: &str) -> entity::role_assignment::Model {
+    pub async fn assign(
+        &self,
+        user: &User,
+        client_id: &str,
+        role: &str,
+        opd: Option<&str>,
+        scope: &str,
+    ) -> entity::role_assignment::Model {
         use gapura::access::roles::{self, NewAssignment, ScopeKind};
         roles::assign(
             &self.state.db,
@@ -466,6 +520,8 @@ impl TestApp {
 pub fn jwt_payload(jwt: &str) -> serde_json::Value {
     use base64::Engine;
     let part = jwt.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("b64");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("b64");
     serde_json::from_slice(&bytes).expect("json")
 }
