@@ -226,9 +226,13 @@ async fn main() {
                 limit: Some(50),
                 cursor: None,
             };
-            people::search(&db, people::in_units(&[unit.path.clone()], &[]), &s)
-                .await
-                .unwrap();
+            people::search(
+                &db,
+                people::in_units(std::slice::from_ref(&unit.path), &[]),
+                &s,
+            )
+            .await
+            .unwrap();
             v.push(t.elapsed());
         }
         println!(

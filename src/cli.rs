@@ -87,7 +87,7 @@ pub struct UserAdd {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints client_id and (for confidential clients) the secret, once.
-    Add(ClientAdd),
+    Add(Box<ClientAdd>),
     /// List registered clients.
     List,
 }
@@ -169,7 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
             match cmd {
-                ClientCommand::Add(args) => client_add(&state, args, cli.json).await?,
+                ClientCommand::Add(args) => client_add(&state, *args, cli.json).await?,
                 ClientCommand::List => client_list(&state, cli.json).await?,
             }
         }

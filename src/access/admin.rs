@@ -25,7 +25,7 @@ impl Reach {
                 .subtrees
                 .iter()
                 .any(|p| unit.path.starts_with(p.as_str()))
-            || self.units.iter().any(|c| *c == unit.code)
+            || self.units.contains(&unit.code)
     }
 
     /// The unit and all of its sub-tree are covered.

@@ -29,7 +29,7 @@ async fn changeable(
     code: &str,
 ) -> Result<opd::UnitRow, ApiError> {
     let u = visible(state, ctx, code).await?;
-    let own_root = ctx.manage.subtrees.iter().any(|p| *p == u.path);
+    let own_root = ctx.manage.subtrees.contains(&u.path);
     if ctx.manage.city || (ctx.manage.covers_subtree(&u) && !own_root) {
         Ok(u)
     } else {

@@ -72,8 +72,7 @@ pub fn compute_paths(
         }
         let mut chain = vec![start.clone()];
         let mut base: Option<(String, i32)> = None;
-        loop {
-            let Some(current) = chain.last() else { break };
+        while let Some(current) = chain.last() {
             let parent = match parents.get(current) {
                 Some(p) => p.clone(),
                 None => return Err(format!("unknown parent unit `{current}`")),

@@ -343,6 +343,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// One CSV row in the sample's column order.
+#[allow(clippy::too_many_arguments)]
 pub fn asn_line(
     nip: &str,
     nik: &str,
