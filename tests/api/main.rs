@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dir_helpers;
 mod helpers;
 
 mod admin_api;
