@@ -186,6 +186,46 @@ async fn main() {
         pct(&mut sign_times, 0.99)
     );
 
+    // The machine's noise floor: the simplest possible query through the same pool.
+    let mut floor = Vec::new();
+    for _ in 0..2_000 {
+        let t = Instant::now();
+        entity::opd::Entity::find_by_id("OPD-07".to_owned())
+            .one(&state.db)
+            .await
+            .unwrap();
+        floor.push(t.elapsed());
+    }
+    let mut claims_only = Vec::new();
+    for _ in 0..2_000 {
+        let t = Instant::now();
+        claims::load(&state, &client, &user, &scope).await.unwrap();
+        claims_only.push(t.elapsed());
+    }
+    println!(
+        "  directory claims alone, back to back: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&mut claims_only, 0.50),
+        pct(&mut claims_only, 0.99)
+    );
+    let mut roles_only = Vec::new();
+    for _ in 0..2_000 {
+        let t = Instant::now();
+        gapura::access::claims::for_client(&state.db, &user.id, &client.id, now)
+            .await
+            .unwrap();
+        roles_only.push(t.elapsed());
+    }
+    println!(
+        "  roles query alone (50 assignments, one aggregated row): p50 {:.2} ms, p99 {:.2} ms",
+        pct(&mut roles_only, 0.50),
+        pct(&mut roles_only, 0.99)
+    );
+    println!(
+        "  noise floor, one primary-key query: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&mut floor, 0.50),
+        pct(&mut floor, 0.99)
+    );
+
     if let Ok(url) = std::env::var("BENCH_SEARCH_DB") {
         let db = gapura::db::connect(&url).await.unwrap();
         for (label, q) in [

@@ -29,6 +29,31 @@ pub async fn load(
     scopes: &Scopes,
 ) -> Result<Extra, OAuthError> {
     let mut extra = Extra::default();
+    // Sequential on purpose: two tiny indexed queries; running them concurrently
+    // on two pooled connections measured a worse p99 (thread hand-offs).
+    let unit = async {
+        match (&user.opd_code, scopes.contains(ASN)) {
+            (Some(code), true) => {
+                entity::opd::Entity::find_by_id(code.clone())
+                    .one(&state.db)
+                    .await
+            }
+            _ => Ok(None),
+        }
+    };
+    let roles = async {
+        if scopes.contains(ROLES) {
+            crate::access::claims::for_client(&state.db, &user.id, &client.id, state.now())
+                .await
+                .map(Some)
+                .map_err(OAuthError::internal)
+        } else {
+            Ok(None)
+        }
+    };
+    let unit = unit.await?;
+    let roles = roles.await?;
+    extra.roles = roles;
     if scopes.contains(ASN) {
         let p = &mut extra.person;
         p.insert("name".into(), json!(display_name(user)));
@@ -36,14 +61,6 @@ pub async fn load(
         if let Some(nip) = &user.nip {
             p.insert("nip".into(), json!(nip));
         }
-        let unit = match &user.opd_code {
-            Some(code) => {
-                entity::opd::Entity::find_by_id(code.clone())
-                    .one(&state.db)
-                    .await?
-            }
-            None => None,
-        };
         if let Some(u) = unit {
             p.insert(
                 "opd".into(),
@@ -79,13 +96,6 @@ pub async fn load(
         && let Some(nik) = &user.nik
     {
         extra.person.insert("nik".into(), json!(nik));
-    }
-    if scopes.contains(ROLES) {
-        extra.roles = Some(
-            crate::access::claims::for_client(&state.db, &user.id, &client.id, state.now())
-                .await
-                .map_err(OAuthError::internal)?,
-        );
     }
     Ok(extra)
 }
