@@ -251,6 +251,11 @@ mod tests {
             suspended_reason: None,
         };
         assert_eq!(display_name(&u), "Dr. Siti Aminah, S.Kom., M.T.");
+        u.nik = Some("3271025712939430".into());
+        assert!(
+            !format!("{u:?}").contains("3271025712939430"),
+            "NIK never in Debug"
+        );
         u.gelar_depan = None;
         u.gelar_belakang = Some(" ".into());
         assert_eq!(display_name(&u), "Siti Aminah");

@@ -1,7 +1,8 @@
 //! A person who can log in: an ASN (login name = NIP) or an operator account.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Debug` is written by hand: the NIK and the password hash never reach a log.
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_account")]
 pub struct Model {
     /// Stable opaque identifier, the `sub` claim.
@@ -55,3 +56,20 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserAccount")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("opd_code", &self.opd_code)
+            .field("status", &self.status)
+            .field("is_admin", &self.is_admin)
+            .field("nik", &self.nik.as_ref().map(|_| "[redacted]"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}

@@ -61,10 +61,10 @@ pub fn valid_kind(kind: &str) -> bool {
 }
 
 /// Paths and depths for every unit of a `code → parent` map; `Err` names a unit
-/// whose parent is unknown or which is its own ancestor.
+/// (code, reason) whose parent is unknown or which is its own ancestor.
 pub fn compute_paths(
     parents: &HashMap<String, Option<String>>,
-) -> Result<HashMap<String, (String, i32)>, String> {
+) -> Result<HashMap<String, (String, i32)>, (String, String)> {
     let mut out: HashMap<String, (String, i32)> = HashMap::with_capacity(parents.len());
     for start in parents.keys() {
         if out.contains_key(start) {
@@ -75,7 +75,9 @@ pub fn compute_paths(
         while let Some(current) = chain.last() {
             let parent = match parents.get(current) {
                 Some(p) => p.clone(),
-                None => return Err(format!("unknown parent unit `{current}`")),
+                None => {
+                    return Err((current.clone(), format!("unknown parent unit `{current}`")));
+                }
             };
             match parent {
                 None => break,
@@ -85,7 +87,7 @@ pub fn compute_paths(
                         break;
                     }
                     if chain.contains(&p) || chain.len() > MAX_DEPTH {
-                        return Err(format!("unit `{p}` would be its own ancestor"));
+                        return Err((p.clone(), format!("unit `{p}` would be its own ancestor")));
                     }
                     chain.push(p);
                 }
@@ -152,7 +154,7 @@ pub async fn rebuild_paths<C: ConnectionTrait>(db: &C) -> Result<usize, Director
         .iter()
         .map(|r| (r.code.clone(), r.parent_code.clone()))
         .collect();
-    let paths = compute_paths(&parents).map_err(DirectoryError::Conflict)?;
+    let paths = compute_paths(&parents).map_err(|(_, e)| DirectoryError::Conflict(e))?;
     let mut changed = 0;
     for row in rows {
         if let Some((path, depth)) = paths.get(&row.code)

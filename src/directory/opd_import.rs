@@ -111,12 +111,13 @@ pub async fn import<R: Read>(
         }
     }
     if !report.rejected.is_empty() {
+        report.rejected.sort_by_key(|r| r.line);
         return Ok(report);
     }
     let paths = match compute_paths(&parents) {
         Ok(p) => p,
-        Err(e) => {
-            report.reject(0, "", vec![e]);
+        Err((code, e)) => {
+            report.reject(lines.get(&code).copied().unwrap_or(0), &code, vec![e]);
             return Ok(report);
         }
     };

@@ -16,5 +16,6 @@ mod discovery;
 mod keys;
 mod login_ui;
 mod negative;
+mod opd_tree;
 mod scim;
 mod tokens;
