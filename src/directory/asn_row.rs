@@ -288,6 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn every_row_of_the_sample_export_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/asn-sample.csv");
+        let data = std::fs::read(path).unwrap();
+        let mut r = crate::directory::csv_in::reader(&data[..]).unwrap();
+        let cols = Columns::map(&r.headers().unwrap().clone(), ALIASES, REQUIRED).unwrap();
+        let mut n = 0;
+        for row in r.records() {
+            let row = row.unwrap();
+            let rec = parse(&cols, &row).unwrap_or_else(|e| panic!("{row:?}: {e:?}"));
+            assert!(
+                rec.review.is_none(),
+                "NIK, NIP and birth data agree: {rec:?}"
+            );
+            n += 1;
+        }
+        assert_eq!(n, 200);
+    }
+
+    #[test]
     fn mismatches_are_flagged_not_rejected() {
         let nik = GOOD.replacen("3271025712939430", "3271021712939430", 1);
         assert_eq!(one(&nik).unwrap().review.as_deref(), Some("nik_sex"));

@@ -161,3 +161,58 @@ async fn opd_import_reports_every_bad_row_and_moves_by_file() {
         .unwrap();
     assert!(r.nothing_changed());
 }
+
+#[tokio::test]
+async fn mutasi_through_the_admin_api_and_validity_periods() {
+    let app = spawn_app().await;
+    app.load_directory().await;
+    let console = app.admin_console().await;
+    let root = app.mint(
+        &console,
+        Some(&app.super_admin().await),
+        "openid gapura.admin",
+    );
+    let (client, _) = app.web_client().await;
+    app.declare(&client.id, "verifikator").await;
+    let p = app.person(DINKES_NIP).await;
+    let old = app
+        .assign(&p, &client.id, "verifikator", Some("DINKES"), "subtree")
+        .await;
+    let (s, v) = call(
+        &app,
+        &root,
+        "PATCH",
+        &format!("/asn/{DINKES_NIP}"),
+        Some(json!({"opd": "DISDIK"})),
+    )
+    .await;
+    assert_eq!((s, v["opd_code"].as_str()), (200, Some("DISDIK")));
+    let (_, a) = call(
+        &app,
+        &root,
+        "GET",
+        &format!("/assignments/{}", old.id),
+        None,
+    )
+    .await;
+    assert_eq!(a["ended_reason"], "mutasi");
+    let events = app.audit_events("asn.mutasi").await;
+    assert!(events[0].detail.contains(&old.id));
+    // a time-limited assignment leaves the claims when it expires
+    let now = app.state.now();
+    let (s, _) = call(&app, &root, "POST", "/assignments", Some(json!({"nip": DINKES_NIP, "client_id": client.id, "role": "verifikator", "opd": "DISDIK", "scope": "opd", "valid_until": now + 100}))).await;
+    assert_eq!(s, 201);
+    let db = &app.state.db;
+    let live = gapura::access::claims::for_client(db, &p.id, &client.id, now)
+        .await
+        .unwrap();
+    assert_eq!(live.flat, vec!["verifikator@DISDIK"]);
+    let later = gapura::access::claims::for_client(db, &p.id, &client.id, now + 101)
+        .await
+        .unwrap();
+    assert!(later.flat.is_empty());
+    let (s, v) = call(&app, &root, "POST", "/assignments", Some(json!({"nip": DINKES_NIP, "client_id": client.id, "role": "verifikator", "opd": "DISDIK", "scope": "opd", "valid_until": now - 1}))).await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")));
+    let (s, _) = call(&app, &root, "POST", "/assignments", Some(json!({"nip": DINKES_NIP, "client_id": client.id, "role": "nope", "opd": "DISDIK", "scope": "opd"}))).await;
+    assert_eq!(s, 400);
+}
