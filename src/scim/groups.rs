@@ -1,5 +1,8 @@
 //! `/scim/v2/Groups`: OPD units as SCIM Group resources (RFC 7643 §4.2), `id` and
-//! `externalId` the unit code, `displayName` its name, `members` its direct staff.
+//! `externalId` the unit code, `displayName` its name, `members` its active direct
+//! staff. A unit can hold thousands of people, so lists carry `members` only when
+//! asked with `attributes=members` (RFC 7644 §3.4.2.5); a single Group always does
+//! unless `excludedAttributes=members`.
 
 use super::error::ScimError;
 use super::{GROUP, authorize, filter, list_response, paging, respond, rfc3339};
@@ -10,9 +13,27 @@ use entity::{opd, user_account};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
-async fn resources(state: &AppState, units: &[opd::Model]) -> Result<Vec<Value>, ScimError> {
+fn wants_members(p: &crate::http::Params, default: bool) -> bool {
+    let has = |name: &str| {
+        p.get(name).is_some_and(|v| {
+            v.split(',')
+                .any(|a| a.trim().eq_ignore_ascii_case("members"))
+        })
+    };
+    if has("excludedAttributes") {
+        false
+    } else {
+        default || has("attributes")
+    }
+}
+
+async fn resources(
+    state: &AppState,
+    units: &[opd::Model],
+    with_members: bool,
+) -> Result<Vec<Value>, ScimError> {
     let codes: Vec<String> = units.iter().map(|u| u.code.clone()).collect();
-    let staff = if codes.is_empty() {
+    let staff = if codes.is_empty() || !with_members {
         Vec::new()
     } else {
         user_account::Entity::find()
@@ -37,19 +58,22 @@ async fn resources(state: &AppState, units: &[opd::Model]) -> Result<Vec<Value>,
                     })
                 })
                 .collect();
-            json!({
+            let mut g = json!({
                 "schemas": [GROUP],
                 "id": u.code,
                 "externalId": u.code,
                 "displayName": u.name,
-                "members": members,
                 "meta": {
                     "resourceType": "Group",
                     "created": rfc3339(u.created_at),
                     "lastModified": rfc3339(u.updated_at),
                     "location": state.url(&format!("/scim/v2/Groups/{}", u.code)),
                 },
-            })
+            });
+            if with_members {
+                g["members"] = json!(members);
+            }
+            g
         })
         .collect())
 }
@@ -76,7 +100,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .all(&state.db)
             .await?
     };
-    let res = resources(&state, &units).await?;
+    let res = resources(&state, &units, wants_members(&p, false)).await?;
     Ok(respond(&list_response(total, start, res)))
 }
 
@@ -86,10 +110,11 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
     authorize(&state, &req).await?;
+    let p = crate::admin::error::query(&req)?;
     let unit = crate::directory::opd::get(&state.db, &id)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;
-    let mut res = resources(&state, std::slice::from_ref(&unit)).await?;
+    let mut res = resources(&state, std::slice::from_ref(&unit), wants_members(&p, true)).await?;
     let one = res.pop().unwrap_or(Value::Null);
     Ok(respond(&one))
 }
