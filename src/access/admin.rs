@@ -185,4 +185,25 @@ impl AdminContext {
             (_, None) => false,
         })
     }
+
+    /// The same rule as `manages` + `may_assign`, on units already loaded (lists).
+    pub fn sees(
+        &self,
+        a: &role_assignment::Model,
+        person_unit: Option<&opd::Model>,
+        scope_unit: Option<&opd::Model>,
+    ) -> bool {
+        if self.super_admin {
+            return true;
+        }
+        let manages = self.manage.city || person_unit.is_some_and(|u| self.manage.covers(u));
+        let reach = a.client_id != GAPURA_APP
+            && match (ScopeKind::parse(&a.scope_kind), scope_unit) {
+                (Some(ScopeKind::City), _) => self.manage.city,
+                (Some(ScopeKind::Opd), Some(u)) => self.manage.covers(u),
+                (Some(ScopeKind::Subtree), Some(u)) => self.manage.covers_subtree(u),
+                _ => false,
+            };
+        manages && reach
+    }
 }

@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/asn/{nip}/assignments", web::get().to(roles::of_person))
             .route("/apps/{client_id}/roles", web::get().to(roles::list_roles))
             .route("/apps/{client_id}/roles", web::post().to(roles::declare))
+            .route("/assignments", web::get().to(roles::list))
             .route("/assignments", web::post().to(roles::assign))
             .route("/assignments/{id}", web::get().to(roles::get))
             .route("/assignments/{id}", web::delete().to(roles::end))

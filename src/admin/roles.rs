@@ -11,9 +11,11 @@ use crate::access::roles::{self, AssignmentView, NewAssignment, ScopeKind};
 use crate::audit::AuditEvent;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entity::role_assignment;
+use entity::{opd, role_assignment, user_account};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 pub async fn list_roles(
     req: HttpRequest,
@@ -191,4 +193,72 @@ pub async fn end(
         .detail(json!({"id": a.id}));
     state.audit.record(state.now(), e).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /assignments?client_id=&opd=&history=&limit=&cursor=`: assignments in reach,
+/// by id. For an OPD administrator a page may hold fewer than `limit` items (those
+/// out of reach are skipped): follow `next_cursor` until it is absent.
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let ctx = auth::admin(&state, &req).await?;
+    let p = query(&req)?;
+    let limit: u64 = match p.get("limit") {
+        None => 100,
+        Some(l) => l
+            .parse::<u64>()
+            .map_err(|_| ApiError::Invalid("limit must be a number".into()))?
+            .clamp(1, 500),
+    };
+    let mut q = role_assignment::Entity::find();
+    if let Some(c) = p.get("client_id") {
+        q = q.filter(role_assignment::Column::ClientId.eq(c));
+    }
+    if let Some(o) = p.get("opd") {
+        q = q.filter(role_assignment::Column::OpdCode.eq(o));
+    }
+    if p.get("history") != Some("true") {
+        q = q.filter(roles::live_at(state.now()));
+    }
+    if let Some(c) = p.get("cursor") {
+        q = q.filter(role_assignment::Column::Id.gt(c));
+    }
+    let mut rows = q
+        .order_by_asc(role_assignment::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|a| a.id.clone())
+    } else {
+        None
+    };
+    let units: HashMap<String, opd::Model> = crate::directory::opd::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|a| a.user_id.clone()).collect();
+    let person_units: HashMap<String, Option<String>> = user_account::Entity::find()
+        .select_only()
+        .column(user_account::Column::Id)
+        .column(user_account::Column::OpdCode)
+        .filter(user_account::Column::Id.is_in(ids))
+        .into_tuple::<(String, Option<String>)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let items: Vec<AssignmentView> = rows
+        .into_iter()
+        .filter(|a| {
+            let person_unit = person_units
+                .get(&a.user_id)
+                .and_then(|c| c.as_ref())
+                .and_then(|c| units.get(c));
+            let scope_unit = a.opd_code.as_ref().and_then(|c| units.get(c));
+            ctx.sees(a, person_unit, scope_unit)
+        })
+        .map(AssignmentView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next})))
 }

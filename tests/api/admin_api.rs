@@ -190,6 +190,32 @@ async fn opd_admin_stays_inside_their_subtree() {
             .0,
         200
     );
+    // the list shows DINKES only what is in reach
+    let (_, listed) = a
+        .call(
+            "GET",
+            t,
+            &format!("/assignments?client_id={}", client.id),
+            None,
+        )
+        .await;
+    let listed: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&mine["id"].as_str().unwrap()) && !listed.contains(&id));
+    let (_, all) = a
+        .call(
+            "GET",
+            &a.root,
+            &format!("/assignments?client_id={}&limit=1", client.id),
+            None,
+        )
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1);
+    assert!(all["next_cursor"].is_string());
     let mine_id = mine["id"].as_str().unwrap();
     assert_eq!(
         a.call("DELETE", t, &format!("/assignments/{mine_id}"), None)
