@@ -9,7 +9,6 @@ use crate::domain::scope::{ASN, NIK, ROLES};
 use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::users::{User, display_name};
-use sea_orm::EntityTrait;
 use serde_json::{Map, Value, json};
 
 /// Directory claims loaded once per token request (one primary-key query for the
@@ -29,30 +28,16 @@ pub async fn load(
     scopes: &Scopes,
 ) -> Result<Extra, OAuthError> {
     let mut extra = Extra::default();
-    // Sequential on purpose: two tiny indexed queries; running them concurrently
-    // on two pooled connections measured a worse p99 (thread hand-offs).
-    let unit = async {
-        match (&user.opd_code, scopes.contains(ASN)) {
-            (Some(code), true) => {
-                entity::opd::Entity::find_by_id(code.clone())
-                    .one(&state.db)
-                    .await
-            }
-            _ => Ok(None),
-        }
-    };
-    let roles = async {
-        if scopes.contains(ROLES) {
-            crate::access::claims::for_client(&state.db, &user.id, &client.id, state.now())
-                .await
-                .map(Some)
-                .map_err(OAuthError::internal)
-        } else {
-            Ok(None)
-        }
-    };
-    let unit = unit.await?;
-    let roles = roles.await?;
+    // One round trip for the person's unit and the client's roles.
+    let (unit, roles) = crate::access::claims::for_token(
+        &state.db,
+        &user.id,
+        user.opd_code.as_deref().filter(|_| scopes.contains(ASN)),
+        scopes.contains(ROLES).then_some(client.id.as_str()),
+        state.now(),
+    )
+    .await
+    .map_err(OAuthError::internal)?;
     extra.roles = roles;
     if scopes.contains(ASN) {
         let p = &mut extra.person;
