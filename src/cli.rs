@@ -63,6 +63,12 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
+    /// Import the OPD tree or ASN records from CSV.
+    #[command(subcommand)]
+    Import(crate::cli_directory::ImportCommand),
+    /// Application roles and role assignments.
+    #[command(subcommand)]
+    Role(crate::cli_directory::RoleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +160,12 @@ pub struct ClientAdd {
     /// Ask for `iss` and `sid` on front-channel logout, `sid` in logout tokens.
     #[arg(long)]
     pub logout_session_required: bool,
+    /// Allow the `nik` claim (needs the `nik` scope too).
+    #[arg(long)]
+    pub nik_allowed: bool,
+    /// Where role claims go: comma-separated id_token, userinfo, access_token, introspection.
+    #[arg(long)]
+    pub role_claims: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +253,14 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 ClientCommand::List => client_list(&state, cli.json).await?,
             }
             state.audit.flush().await;
+        }
+        Command::Import(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_directory::import(&state, cmd, cli.json).await?;
+        }
+        Command::Role(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_directory::role(&state, cmd, cli.json).await?;
         }
         Command::Keys(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -406,6 +426,11 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
             backchannel_logout_uri: args.backchannel_logout_uri,
             frontchannel_logout_uri: args.frontchannel_logout_uri,
             min_acr: None,
+            nik_allowed: args.nik_allowed,
+            role_claims: match &args.role_claims {
+                Some(r) => Some(crate::clients::RoleClaims::parse(r).map_err(anyhow::Error::msg)?),
+                None => None,
+            },
         },
     )
     .await?;

@@ -68,7 +68,81 @@ pub struct Client {
     /// The weakest authentication level this client accepts (`None`: any).
     pub min_acr: Option<crate::authn::Acr>,
     pub active: bool,
+    /// An administrator allowed the `nik` claim.
+    pub nik_allowed: bool,
+    /// Where role claims go.
+    pub role_claims: RoleClaims,
 }
+
+/// The places role claims can be released to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimTarget {
+    IdToken,
+    UserInfo,
+    AccessToken,
+    Introspection,
+}
+
+impl ClaimTarget {
+    pub const ALL: [ClaimTarget; 4] = [
+        ClaimTarget::IdToken,
+        ClaimTarget::UserInfo,
+        ClaimTarget::AccessToken,
+        ClaimTarget::Introspection,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimTarget::IdToken => "id_token",
+            ClaimTarget::UserInfo => "userinfo",
+            ClaimTarget::AccessToken => "access_token",
+            ClaimTarget::Introspection => "introspection",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// A set of claim targets, stored space-separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleClaims(u8);
+
+impl RoleClaims {
+    pub const ALL: RoleClaims = RoleClaims(0b1111);
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut bits = 0u8;
+        for word in s.split([' ', ',']).filter(|w| !w.is_empty()) {
+            let t = ClaimTarget::parse(word).ok_or_else(|| {
+                format!(
+                    "unknown role claim target `{word}` (id_token, userinfo, access_token, introspection)"
+                )
+            })?;
+            bits |= 1 << (t as u8);
+        }
+        Ok(RoleClaims(bits))
+    }
+
+    pub fn contains(self, t: ClaimTarget) -> bool {
+        self.0 & (1 << (t as u8)) != 0
+    }
+}
+
+impl std::fmt::Display for RoleClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v: Vec<&str> = ClaimTarget::ALL
+            .into_iter()
+            .filter(|t| self.contains(*t))
+            .map(ClaimTarget::as_str)
+            .collect();
+        f.write_str(&v.join(" "))
+    }
+}
+
+/// The reserved application id of Gapura itself (roles `opd-admin`, `nik-reader`).
+pub const GAPURA_APP: &str = "gapura";
 
 impl Client {
     pub fn is_public(&self) -> bool {
@@ -105,6 +179,8 @@ impl Client {
             backchannel_logout_session_required: row.backchannel_logout_session_required,
             frontchannel_logout_uri: row.frontchannel_logout_uri,
             frontchannel_logout_session_required: row.frontchannel_logout_session_required,
+            nik_allowed: row.nik_allowed,
+            role_claims: RoleClaims::parse(&row.role_claims).map_err(|_| bad("role_claims"))?,
             id: row.client_id,
             name: row.name,
             secret_digest: row.secret_digest,
@@ -135,6 +211,10 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     pub frontchannel_logout_session_required: bool,
     pub min_acr: Option<crate::authn::Acr>,
+    /// Allow the `nik` claim (an administrator's explicit decision).
+    pub nik_allowed: bool,
+    /// `None`: all targets.
+    pub role_claims: Option<RoleClaims>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +292,14 @@ pub async fn register(
     if let Some(unknown) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(s)) {
         return Err(invalid(format!("unknown scope `{unknown}`")));
     }
+    if scopes.contains(crate::domain::scope::NIK) && !new.nik_allowed {
+        return Err(invalid(
+            "the `nik` scope needs the administrator's NIK permission (nik_allowed)",
+        ));
+    }
+    if new.client_id.as_deref() == Some(GAPURA_APP) {
+        return Err(invalid("`gapura` is reserved for Gapura itself"));
+    }
     let jwks = match (&new.jwks, method) {
         (Some(text), _) => {
             let set: JwkSet = serde_json::from_str(text)
@@ -271,6 +359,8 @@ pub async fn register(
         status: Set("active".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        nik_allowed: Set(new.nik_allowed),
+        role_claims: Set(new.role_claims.unwrap_or(RoleClaims::ALL).to_string()),
     }
     .insert(db)
     .await?;
@@ -302,6 +392,19 @@ pub async fn get(state: &crate::state::AppState, client_id: &str) -> Result<Opti
             .insert(client_id.to_owned(), found.clone());
     }
     Ok(found)
+}
+
+/// The client's row, on any connection (also inside a transaction).
+pub async fn find_any<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    client_id: &str,
+) -> Result<Option<client::Model>, DbErr> {
+    if client_id.is_empty() || client_id.len() > 255 {
+        return Ok(None);
+    }
+    client::Entity::find_by_id(client_id.to_owned())
+        .one(db)
+        .await
 }
 
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<Client>, DbErr> {

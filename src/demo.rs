@@ -1,12 +1,13 @@
-//! Demo data for `gapura serve --demo`: the OPDs of Kota Bogor, a few synthetic ASN
-//! (all with the demo password printed on the console) and the `demo-rp` client
-//! used by `cargo run --example demo-rp`. Loading twice changes nothing.
+//! Demo data for `gapura serve --demo`: the OPDs of Kota Bogor and a few synthetic
+//! ASN, loaded through the directory importers (so the demo exercises them), the
+//! demo password for those ASN, and the `demo-rp` client with its roles. Loading
+//! twice changes nothing.
 
+use crate::access::roles::{self, NewAssignment, ScopeKind};
 use crate::clients::{self, NewClient};
+use crate::directory::{DirectoryError, asn_import, opd_import, people};
 use crate::state::AppState;
-use crate::users::{self, NewUser};
-use entity::opd;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use crate::users;
 use secrecy::SecretString;
 
 pub const OPD_CSV: &str = include_str!("../demo/opd-kota-bogor.csv");
@@ -25,6 +26,10 @@ pub enum DemoError {
     User(#[from] users::UserError),
     #[error("client: {0}")]
     Client(#[from] clients::ClientError),
+    #[error("directory: {0}")]
+    Directory(#[from] DirectoryError),
+    #[error("demo data rejected: {0}")]
+    Rejected(String),
 }
 
 #[derive(Debug, Default)]
@@ -35,82 +40,44 @@ pub struct DemoSummary {
 
 pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
     let mut summary = DemoSummary::default();
-    let now = state.now();
-    let mut reader = csv::Reader::from_reader(OPD_CSV.as_bytes());
-    for row in reader.records() {
-        let row = row?;
-        let code = row.get(0).unwrap_or_default().trim().to_owned();
-        if code.is_empty()
-            || opd::Entity::find_by_id(code.clone())
-                .one(&state.db)
-                .await?
-                .is_some()
-        {
-            continue;
-        }
-        opd::ActiveModel {
-            code: Set(code),
-            name: Set(row.get(1).unwrap_or_default().trim().to_owned()),
-            kind: Set(row.get(2).unwrap_or_default().trim().to_owned()),
-            parent_code: Set(row
-                .get(3)
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&state.db)
-        .await?;
-        summary.opds += 1;
+    let report = opd_import::import(state, OPD_CSV.as_bytes(), false, "demo").await?;
+    if !report.rejected.is_empty() {
+        return Err(DemoError::Rejected(report.text()));
     }
-
+    summary.opds = report.created as usize;
+    let opts = asn_import::ImportOptions {
+        actor: "demo".into(),
+        ..Default::default()
+    };
+    let report = asn_import::import(state, ASN_CSV.as_bytes(), &opts).await?;
+    if !report.rejected.is_empty() {
+        return Err(DemoError::Rejected(report.text()));
+    }
     let mut reader = csv::Reader::from_reader(ASN_CSV.as_bytes());
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (nip, nama, depan, belakang, email, hp, opd_code, jabatan, kedudukan) = (
-        col("nipBaru"),
-        col("nama"),
-        col("gelarDepan"),
-        col("gelarBelakang"),
-        col("email"),
-        col("noHp"),
-        col("opdKode"),
-        col("jabatanNama"),
-        col("kedudukanPnsId"),
-    );
+    let mut first = None;
     for row in reader.records() {
         let row = row?;
-        let get = |i: Option<usize>| {
-            i.and_then(|i| row.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+        let Some(user) = people::by_nip(&state.db, row.get(0).unwrap_or_default().trim()).await?
+        else {
+            continue;
         };
-        let Some(nip_value) = get(nip) else { continue };
-        let active = matches!(get(kedudukan).as_deref(), Some("01") | None);
-        if !active || users::find_by_login(&state.db, &nip_value).await?.is_some() {
+        if !users::is_active(&user) {
             continue;
         }
-        let user = users::create(
-            &state.db,
-            &state.hasher,
-            state.clock.as_ref(),
-            NewUser {
-                username: nip_value.clone(),
-                email: get(email),
-                name: get(nama).unwrap_or_default(),
-                gelar_depan: get(depan),
-                gelar_belakang: get(belakang),
-                phone: get(hp),
-                opd_code: get(opd_code),
-                jabatan: get(jabatan),
-                password: Some(SecretString::from(DEMO_PASSWORD)),
-                is_admin: false,
-            },
-        )
-        .await?;
-        summary.people.push((nip_value, users::display_name(&user)));
+        summary
+            .people
+            .push((user.username.clone(), users::display_name(&user)));
+        first.get_or_insert_with(|| user.clone());
+        if user.password_hash.is_none() {
+            users::set_password(
+                &state.db,
+                &state.hasher,
+                state.clock.as_ref(),
+                user,
+                &SecretString::from(DEMO_PASSWORD),
+            )
+            .await?;
+        }
     }
 
     if clients::find(&state.db, DEMO_CLIENT_ID).await?.is_none() {
@@ -127,10 +94,31 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
                 ],
                 post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
                 public: true,
+                scopes: Some("openid profile email phone offline_access asn roles".into()),
                 ..NewClient::default()
             },
         )
         .await?;
+        for role in ["pegawai", "verifikator"] {
+            roles::declare(&state.db, state.now(), DEMO_CLIENT_ID, role, "demo").await?;
+        }
+        if let Some(u) = first {
+            roles::assign(
+                &state.db,
+                state.now(),
+                NewAssignment {
+                    user_id: u.id.clone(),
+                    client_id: DEMO_CLIENT_ID.into(),
+                    role: "verifikator".into(),
+                    opd_code: u.opd_code.clone(),
+                    scope: ScopeKind::Subtree,
+                    valid_from: None,
+                    valid_until: None,
+                    created_by: Some("demo".into()),
+                },
+            )
+            .await?;
+        }
     }
     Ok(summary)
 }

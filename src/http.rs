@@ -183,6 +183,24 @@ pub fn json_no_store<T: serde::Serialize>(value: &T) -> HttpResponse {
         .json(value)
 }
 
+/// The RFC 6750 §2.1 bearer token of the `Authorization` header, if any.
+/// `Err(())` for a header that is present but not a Bearer credential.
+#[allow(clippy::result_unit_err)]
+pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

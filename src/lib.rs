@@ -1,9 +1,12 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
+pub mod access;
+pub mod admin;
 pub mod audit;
 pub mod authn;
 pub mod cache;
 pub mod cli;
+pub mod cli_directory;
 pub mod cli_mfa;
 pub mod cli_users;
 pub mod clients;
@@ -13,6 +16,7 @@ pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod domain;
 pub mod error;
 pub mod health;
@@ -25,6 +29,7 @@ pub mod logout;
 pub mod metrics;
 pub mod oidc;
 pub mod password;
+pub mod scim;
 pub mod session;
 pub mod startup;
 pub mod state;

@@ -52,6 +52,9 @@ pub async fn build_state(
     let url = validate_issuer(&issuer)?;
     let db = crate::db::connect(settings.database_url.expose_secret()).await?;
     crate::db::migrate(&db).await?;
+    crate::directory::opd::ensure_paths(&db)
+        .await
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
     let master = Arc::new(MasterKeys::load(
         settings.master_key.as_ref(),
         &settings.keys_dir,
@@ -129,6 +132,9 @@ impl Application {
                 .configure(crate::oidc::routes)
                 .configure(crate::interaction::routes)
                 .configure(crate::logout::endpoint::routes)
+                .configure(crate::admin::routes)
+                .configure(crate::directory::http::routes)
+                .configure(crate::scim::routes)
                 .route("/health/live", web::get().to(crate::health::live))
                 .route("/health/ready", web::get().to(crate::health::ready))
                 .route("/metrics", web::get().to(crate::metrics::endpoint))

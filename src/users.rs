@@ -54,7 +54,7 @@ pub fn check_password_policy(password: &SecretString) -> Result<(), UserError> {
     Ok(())
 }
 
-fn normalise_email(email: &str) -> Result<String, UserError> {
+pub fn normalise_email(email: &str) -> Result<String, UserError> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
         && e.split_once('@')
@@ -132,6 +132,8 @@ pub async fn create(
         status: Set("active".into()),
         created_at: Set(now),
         updated_at: Set(now),
+        name_search: Set(Some(search_key(&new.name))),
+        ..Default::default()
     }
     .insert(db)
     .await?;
@@ -211,6 +213,14 @@ pub fn display_name(user: &User) -> String {
     s
 }
 
+/// The lower-cased name used for prefix search.
+pub fn search_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 pub fn is_active(user: &User) -> bool {
     user.status == "active"
 }
@@ -238,8 +248,26 @@ mod tests {
             status: "active".into(),
             created_at: 0,
             updated_at: 0,
+            nik: None,
+            birth_date: None,
+            sex: None,
+            jenis_pegawai: None,
+            kedudukan: None,
+            unit_kerja: None,
+            jenis_jabatan: None,
+            eselon: None,
+            golongan: None,
+            review: None,
+            name_search: None,
+            suspended_at: None,
+            suspended_reason: None,
         };
         assert_eq!(display_name(&u), "Dr. Siti Aminah, S.Kom., M.T.");
+        u.nik = Some("3271025712939430".into());
+        assert!(
+            !format!("{u:?}").contains("3271025712939430"),
+            "NIK never in Debug"
+        );
         u.gelar_depan = None;
         u.gelar_belakang = Some(" ".into());
         assert_eq!(display_name(&u), "Siti Aminah");

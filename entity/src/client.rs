@@ -35,6 +35,10 @@ pub struct Model {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// An administrator allowed this client the `nik` claim.
+    pub nik_allowed: bool,
+    /// Space-separated: where role claims go (`id_token userinfo access_token introspection`).
+    pub role_claims: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

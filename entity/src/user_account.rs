@@ -1,7 +1,8 @@
 //! A person who can log in: an ASN (login name = NIP) or an operator account.
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Debug` is written by hand: the NIK and the password hash never reach a log.
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_account")]
 pub struct Model {
     /// Stable opaque identifier, the `sub` claim.
@@ -29,9 +30,46 @@ pub struct Model {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// NIK: personal data, masked everywhere but for permitted administrators.
+    pub nik: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `L` or `P`.
+    pub sex: Option<String>,
+    /// `PNS`, `CPNS` or `PPPK`.
+    pub jenis_pegawai: Option<String>,
+    /// SIASN kedudukan code (`01` Aktif … `99` Pensiun).
+    pub kedudukan: Option<String>,
+    pub unit_kerja: Option<String>,
+    pub jenis_jabatan: Option<String>,
+    pub eselon: Option<String>,
+    pub golongan: Option<String>,
+    /// Space-separated review flags (e.g. `nik_birth_date`): flagged, not rejected.
+    pub review: Option<String>,
+    /// Lower-cased name without titles, for prefix search.
+    pub name_search: Option<String>,
+    pub suspended_at: Option<i64>,
+    pub suspended_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserAccount")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("opd_code", &self.opd_code)
+            .field("status", &self.status)
+            .field("is_admin", &self.is_admin)
+            .field("nik", &self.nik.as_ref().map(|_| "[redacted]"))
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}

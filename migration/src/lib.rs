@@ -11,6 +11,10 @@ mod m20261123_000006_create_consent;
 mod m20261123_000007_create_audit_event;
 mod m20261123_000008_client_logout_metadata;
 mod m20261123_000009_create_backchannel_delivery;
+mod m20261124_000001_opd_tree;
+mod m20261124_000002_user_account_asn;
+mod m20261124_000003_client_claim_settings;
+mod m20261124_000004_create_roles;
 mod m20261125_000001_create_authn_factor;
 mod m20261125_000002_create_recovery_code;
 mod m20261125_000003_client_min_acr;
@@ -31,6 +35,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_audit_event::Migration),
             Box::new(m20261123_000008_client_logout_metadata::Migration),
             Box::new(m20261123_000009_create_backchannel_delivery::Migration),
+            Box::new(m20261124_000001_opd_tree::Migration),
+            Box::new(m20261124_000002_user_account_asn::Migration),
+            Box::new(m20261124_000003_client_claim_settings::Migration),
+            Box::new(m20261124_000004_create_roles::Migration),
             Box::new(m20261125_000001_create_authn_factor::Migration),
             Box::new(m20261125_000002_create_recovery_code::Migration),
             Box::new(m20261125_000003_client_min_acr::Migration),

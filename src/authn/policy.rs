@@ -74,15 +74,23 @@ pub async fn required_acr_for(
     Ok(level)
 }
 
-/// The person's roles in the application. Roles are being built by the directory
-/// work (`role_assignment`); until it lands nobody has a role here, and role rules
-/// are stored but match no one. Plug the role query in here.
+/// The roles the person holds in the application now (live assignments, any scope).
 pub async fn roles_of(
-    _state: &AppState,
-    _user: &User,
-    _client: &Client,
+    state: &AppState,
+    user: &User,
+    client: &Client,
 ) -> Result<Vec<String>, DbErr> {
-    Ok(Vec::new())
+    let claims = crate::access::claims::for_client(&state.db, &user.id, &client.id, state.now())
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let mut roles: Vec<String> = claims
+        .structured
+        .iter()
+        .filter_map(|r| r["role"].as_str().map(str::to_owned))
+        .collect();
+    roles.sort();
+    roles.dedup();
+    Ok(roles)
 }
 
 /// The OPD itself and every OPD above it, walking `parent_code` (cycles and

@@ -1,9 +1,12 @@
 //! Framework-free types for protocol values and identifiers, parsed once at the edge.
 
+pub mod asn;
+pub mod nik;
 pub mod nip;
 pub mod redirect_uri;
 pub mod scope;
 
+pub use nik::Nik;
 pub use nip::Nip;
 pub use redirect_uri::RedirectUri;
 pub use scope::Scopes;

@@ -5,7 +5,40 @@ use std::fmt;
 
 /// Scopes Gapura knows. A client may request only those an administrator allowed it.
 pub const OPENID: &str = "openid";
-pub const KNOWN_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+pub const KNOWN_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "offline_access",
+    ASN,
+    ROLES,
+    NIK,
+    DIRECTORY_READ,
+    ADMIN,
+];
+/// ASN claims: `nip`, `opd`, `unit_kerja`, `jabatan`, ... (issue #3).
+pub const ASN: &str = "asn";
+/// The requesting application's roles, structured and flat.
+pub const ROLES: &str = "roles";
+/// The NIK claim: only for clients an administrator allowed (`nik_allowed`).
+pub const NIK: &str = "nik";
+/// Directory API and SCIM read access, for client-credentials tokens.
+pub const DIRECTORY_READ: &str = "directory.read";
+/// Admin API access, for a super-admin or an OPD administrator.
+pub const ADMIN: &str = "gapura.admin";
+/// Scopes about a person: never granted to a client acting for itself.
+pub const PERSON_SCOPES: &[&str] = &[
+    "openid",
+    "offline_access",
+    "profile",
+    "email",
+    "phone",
+    ASN,
+    ROLES,
+    NIK,
+    ADMIN,
+];
 pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email phone offline_access";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

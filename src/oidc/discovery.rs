@@ -28,6 +28,18 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "email_verified",
     "phone_number",
     "phone_number_verified",
+    "nip",
+    "opd",
+    "unit_kerja",
+    "jabatan",
+    "jenis_jabatan",
+    "eselon",
+    "golongan",
+    "jenis_pegawai",
+    "kedudukan",
+    "nik",
+    "roles",
+    "roles_flat",
 ];
 
 pub const ACR_PASSWORD: &str = "urn:gapura:acr:pwd";

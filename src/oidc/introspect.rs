@@ -80,6 +80,25 @@ async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Valu
             return Ok(None);
         }
         out.insert("username".into(), json!(user.username));
+        let scopes = v.scopes();
+        if scopes.contains(crate::domain::scope::ROLES)
+            && let Some(client) =
+                crate::clients::find(&state.db, v.str("client_id").unwrap_or_default()).await?
+        {
+            let extra = super::claims::load(state, &client, &user, &scopes).await?;
+            let mut roles = Map::new();
+            super::claims::apply(
+                &mut roles,
+                &extra,
+                &client,
+                crate::clients::ClaimTarget::Introspection,
+            );
+            for key in ["roles", "roles_flat"] {
+                if let Some(v) = roles.remove(key) {
+                    out.insert(key.into(), v);
+                }
+            }
+        }
     }
     Ok(Some(out))
 }

@@ -178,7 +178,9 @@ async fn mint(
     scope: Scopes,
     nonce: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    let extra = super::claims::load(state, client, user, &scope).await?;
     let ctx = GrantContext {
+        extra,
         grant_id: Some(grant.id.clone()),
         scope: scope.clone(),
         sid: grant.sid.clone(),
@@ -299,11 +301,7 @@ async fn client_credentials(
     let scope = Scopes::parse(p.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
     for s in scope.iter() {
-        if matches!(
-            s,
-            "openid" | "offline_access" | "profile" | "email" | "phone"
-        ) || !client.allowed_scopes.contains(s)
-        {
+        if crate::domain::scope::PERSON_SCOPES.contains(&s) || !client.allowed_scopes.contains(s) {
             return Err(OAuthError::new(
                 ErrorCode::InvalidScope,
                 format!("scope `{s}` cannot be granted to a client"),
@@ -311,6 +309,7 @@ async fn client_credentials(
         }
     }
     let ctx = GrantContext {
+        extra: Default::default(),
         grant_id: None,
         scope: scope.clone(),
         sid: None,

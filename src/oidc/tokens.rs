@@ -21,6 +21,8 @@ pub struct GrantContext {
     pub auth_time: Option<i64>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// Directory claims (ASN data, roles) for this person and client.
+    pub extra: super::claims::Extra,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,10 +76,16 @@ pub fn access_token(
         c.insert("gid".into(), json!(gid));
     }
     if let Some(u) = user
-        && ctx.scope.contains("profile")
+        && (ctx.scope.contains("profile") || ctx.scope.contains(crate::domain::scope::ASN))
     {
         c.insert("preferred_username".into(), json!(u.username));
     }
+    super::claims::apply(
+        &mut c,
+        &ctx.extra,
+        client,
+        crate::clients::ClaimTarget::AccessToken,
+    );
     let key = state.keys.signer(client.alg, now)?;
     let jwt = key.pair.sign("at+jwt", &c).map_err(OAuthError::internal)?;
     Ok((jwt, ttl))
@@ -93,6 +101,12 @@ pub fn id_token(
 ) -> Result<String, OAuthError> {
     let now = state.now();
     let mut c = super::claims::user_claims(user, &ctx.scope);
+    super::claims::apply(
+        &mut c,
+        &ctx.extra,
+        client,
+        crate::clients::ClaimTarget::IdToken,
+    );
     c.insert("iss".into(), json!(state.issuer));
     c.insert("aud".into(), json!(client.id));
     c.insert("iat".into(), json!(now));

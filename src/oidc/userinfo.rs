@@ -91,5 +91,18 @@ async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse
         .await?
         .filter(users::is_active)
         .ok_or_else(|| bearer(OAuthError::invalid_token("the account is not active")))?;
-    Ok(json_no_store(&super::claims::user_claims(&user, &scopes)))
+    let mut claims = super::claims::user_claims(&user, &scopes);
+    if let Some(client) = crate::clients::find(&state.db, v.str("client_id").unwrap_or_default())
+        .await?
+        .filter(|c| c.active)
+    {
+        let extra = super::claims::load(state, &client, &user, &scopes).await?;
+        super::claims::apply(
+            &mut claims,
+            &extra,
+            &client,
+            crate::clients::ClaimTarget::UserInfo,
+        );
+    }
+    Ok(json_no_store(&claims))
 }

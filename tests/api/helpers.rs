@@ -493,3 +493,5 @@ pub async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) ->
     assert!(claims.get("nonce").is_none());
     claims
 }
+
+pub use crate::dir_helpers::*;

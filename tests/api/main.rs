@@ -4,10 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dir_helpers;
 mod helpers;
 
+mod admin_api;
 mod client_auth;
 mod code_flow;
+mod directory_claims;
+mod directory_import;
 mod discovery;
 mod instances;
 mod keys;
@@ -18,6 +22,8 @@ mod mfa_policy;
 mod mfa_support;
 mod mfa_totp;
 mod negative;
+mod opd_tree;
+mod scim;
 mod sessions;
 mod softkey;
 mod tokens;

@@ -6,19 +6,17 @@ use crate::mfa_support::*;
 use gapura::authn::policy::{self, Scope};
 use gapura::authn::{Acr, factors};
 use gapura::users::{self, NewUser};
-use sea_orm::{ActiveModelTrait, Set};
 use secrecy::SecretString;
 
 async fn opd(app: &TestApp, code: &str, parent: Option<&str>) {
-    entity::opd::ActiveModel {
-        code: Set(code.into()),
-        name: Set(format!("Unit {code}")),
-        kind: Set("dinas".into()),
-        parent_code: Set(parent.map(str::to_owned)),
-        created_at: Set(0),
-        updated_at: Set(0),
-    }
-    .insert(&app.state.db)
+    gapura::directory::opd::create(
+        &app.state.db,
+        0,
+        code,
+        &format!("Unit {code}"),
+        "dinas",
+        parent,
+    )
     .await
     .unwrap();
 }

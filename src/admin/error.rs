@@ -1,0 +1,155 @@
+//! Errors of Gapura's own JSON APIs (admin API, directory API): the body is
+//! `{"error": "...", "error_description": "..."}` like RFC 6749 §5.2, with a
+//! proper 4xx status; 401 carries `WWW-Authenticate: Bearer` (RFC 6750 §3).
+//! Internal detail is logged, never sent.
+
+use crate::directory::DirectoryError;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `invalid_token`: no, expired, revoked or foreign token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 `insufficient_scope`: the token lacks the scope.
+    #[error("{0}")]
+    InsufficientScope(String),
+    /// 403 `forbidden`: authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404 `not_found` (also for what exists outside the caller's reach).
+    #[error("{0}")]
+    NotFound(String),
+    /// 400 `invalid_request`.
+    #[error("{0}")]
+    Invalid(String),
+    /// 409 `conflict`.
+    #[error("{0}")]
+    Conflict(String),
+    /// 500 `server_error`, detail logged.
+    #[error("internal error")]
+    Internal,
+    /// 503 `temporarily_unavailable`.
+    #[error("unavailable")]
+    Unavailable,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "invalid_token",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Invalid(_) => "invalid_request",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Internal => "server_error",
+            ApiError::Unavailable => "temporarily_unavailable",
+        }
+    }
+
+    fn description(&self) -> String {
+        match self {
+            ApiError::Internal => "the server could not complete the request".into(),
+            ApiError::Unavailable => "a back end is unavailable; try again shortly".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            ApiError::Unauthorized(d) => {
+                let v = format!(
+                    "Bearer realm=\"gapura\", error=\"invalid_token\", error_description=\"{}\"",
+                    d.replace(['"', '\\'], "'")
+                );
+                resp.insert_header((header::WWW_AUTHENTICATE, v));
+            }
+            ApiError::InsufficientScope(_) => {
+                resp.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"gapura\", error=\"insufficient_scope\"",
+                ));
+            }
+            _ => {}
+        }
+        resp.json(json!({"error": self.code(), "error_description": self.description()}))
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Invalid(m) => ApiError::Invalid(m),
+            DirectoryError::NotFound(m) => ApiError::NotFound(m),
+            DirectoryError::Conflict(m) => ApiError::Conflict(m),
+            DirectoryError::Forbidden(m) => ApiError::Forbidden(m),
+            DirectoryError::Io(m) => ApiError::Invalid(m),
+            DirectoryError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e {
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::error::OAuthError> for ApiError {
+    fn from(e: crate::error::OAuthError) -> Self {
+        use crate::error::ErrorCode;
+        match e.code {
+            ErrorCode::TemporarilyUnavailable => ApiError::Unavailable,
+            ErrorCode::ServerError => ApiError::Internal,
+            ErrorCode::InvalidToken => ApiError::Unauthorized(e.description.unwrap_or_default()),
+            _ => ApiError::Invalid(e.description.unwrap_or_default()),
+        }
+    }
+}
+
+/// Query-string parameters, strictly: duplicates and oversized values refused.
+pub fn query(req: &actix_web::HttpRequest) -> Result<crate::http::Params, ApiError> {
+    let p = crate::http::Params::parse(req.query_string().as_bytes())
+        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    p.ensure_clean()
+        .map_err(|e| ApiError::Invalid(e.description.unwrap_or_default()))?;
+    Ok(p)
+}
+
+/// A JSON body into `T`, with a clear message for malformed input (never a 500).
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))
+}

@@ -1,0 +1,45 @@
+//! The directory API for applications: with a client-credentials token carrying
+//! `directory.read`, `GET /directory/v1/people/{nip}` (public fields only: never
+//! NIK, phone or birth data) and `GET /directory/v1/opd/{code}/subtree`.
+
+use super::{opd, people};
+use crate::admin::auth::token_with_scope;
+use crate::admin::error::ApiError;
+use crate::domain::scope::DIRECTORY_READ;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/directory/v1/people/{nip}", web::get().to(person))
+        .route("/directory/v1/opd/{code}/subtree", web::get().to(subtree));
+}
+
+async fn person(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    nip: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    token_with_scope(&state, &req, DIRECTORY_READ).await?;
+    let u = people::by_nip(&state.db, &nip)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("ASN `{nip}`")))?;
+    let unit = match &u.opd_code {
+        Some(c) => opd::get(&state.db, c).await?,
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(people::public(&u, unit.as_ref())))
+}
+
+async fn subtree(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    token_with_scope(&state, &req, DIRECTORY_READ).await?;
+    let items: Vec<opd::Unit> = opd::subtree(&state.db, &code)
+        .await?
+        .into_iter()
+        .map(opd::Unit::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
