@@ -33,7 +33,7 @@ fn client_builder() -> reqwest::ClientBuilder {
 
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database
 /// when `DATABASE_URL` points at a server.
-async fn database_url(dir: &std::path::Path) -> String {
+pub async fn database_url(dir: &std::path::Path) -> String {
     match std::env::var("DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
             let name = format!("gapura_t_{}", uuid::Uuid::new_v4().simple());
