@@ -123,6 +123,11 @@ pub async fn import<R: Read>(
             Some(k) if k.status == "active" && ends && opts.sync => {
                 suspended.push((k.id.clone(), ked_reason()));
                 report.suspended += 1;
+                if report.preview.len() < 40 && opts.dry_run {
+                    report
+                        .preview
+                        .push(format!("suspend {} (kedudukan {})", rec.nip, rec.kedudukan));
+                }
                 ("suspended", Some(ked_reason()), Some(now))
             }
             Some(k)

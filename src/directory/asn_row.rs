@@ -9,7 +9,7 @@ use crate::domain::{Nik, Nip};
 
 /// Accepted headers (normalised: lower-case letters and digits) per field.
 pub const ALIASES: &[(&str, &[&str])] = &[
-    ("nip", &["nipbaru", "nip", "nip18", "nipppk", "nipppk"]),
+    ("nip", &["nipbaru", "nip", "nip18", "nipppk"]),
     ("nik", &["nik"]),
     ("nama", &["nama", "name", "namalengkap"]),
     ("gelar_depan", &["gelardepan"]),

@@ -127,24 +127,43 @@ async fn sync_suspends_missing_and_deprovisioned_people_and_ends_their_tokens() 
             t["access_token"].as_str().unwrap().to_owned(),
         ));
     }
-    // next export: the DISDIK person is gone, the DINKES person has retired (99)
+    // next export: the DISDIK person is gone, the DINKES person has retired (99),
+    // two others were dismissed (66) and temporarily discharged (04)
+    let others: Vec<String> = sample
+        .lines()
+        .filter(|l| l.contains(",01,Aktif,") && !l.starts_with(DINKES_NIP))
+        .take(2)
+        .map(|l| l[..18].to_owned())
+        .collect();
     let retired = sample
         .lines()
         .map(|l| {
             if l.starts_with(DINKES_NIP) {
                 l.replacen(",01,Aktif,", ",99,Pensiun,", 1)
+            } else if l.starts_with(&others[0]) {
+                l.replacen(",01,Aktif,", ",66,Diberhentikan,", 1)
+            } else if l.starts_with(&others[1]) {
+                l.replacen(",01,Aktif,", ",04,Pemberhentian Sementara,", 1)
             } else {
                 l.to_owned()
             }
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // without --sync the new kedudukan is recorded but nobody is suspended
+    let plain = app.import_asn(retired.as_bytes(), true, false).await;
+    assert_eq!((plain.updated, plain.suspended), (3, 0), "{}", plain.text());
     let dry = app.import_asn(retired.as_bytes(), true, true).await;
-    assert_eq!((dry.suspended, dry.written), (2, false), "{}", dry.text());
+    assert_eq!((dry.suspended, dry.written), (4, false), "{}", dry.text());
+    assert!(
+        dry.text().contains("4 would be suspended"),
+        "{}",
+        dry.text()
+    );
     assert!(app.person(DISDIK_NIP).await.status == "active");
     let r = app.import_asn(retired.as_bytes(), false, true).await;
-    assert_eq!(r.suspended, 2, "{}", r.text());
-    for nip in [DISDIK_NIP, DINKES_NIP] {
+    assert_eq!(r.suspended, 4, "{}", r.text());
+    for nip in [DISDIK_NIP, DINKES_NIP, &others[0], &others[1]] {
         let p = app.person(nip).await;
         assert_eq!(p.status, "suspended", "{nip}");
         assert!(p.suspended_reason.unwrap().starts_with("sync:"));
@@ -168,7 +187,7 @@ async fn sync_suspends_missing_and_deprovisioned_people_and_ends_their_tokens() 
             .unwrap();
         assert_eq!(ui.status(), 401);
     }
-    assert_eq!(app.audit_events("account.suspend").await.len(), 2);
+    assert_eq!(app.audit_events("account.suspend").await.len(), 4);
     // login is refused too
     let loc = app
         .authorize(&app.new_browser(), &format!("{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256", app.issuer, client.id, enc(REDIRECT), challenge(VERIFIER)), DISDIK_NIP, PASSWORD)
