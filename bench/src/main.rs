@@ -33,6 +33,10 @@ struct Args {
     /// SSO sessions to create for the memory scenario.
     #[arg(long, default_value_t = 10_000)]
     sessions: usize,
+    /// SSO sessions for the memory scenario on PostgreSQL + Redis (RSS there is
+    /// Gapura's only: sessions live in Redis).
+    #[arg(long, default_value_t = 1_000)]
+    pg_sessions: usize,
     /// Also run against PostgreSQL + Redis (`--pg-url`, `--redis-url`).
     #[arg(long)]
     with_pg_redis: bool,
@@ -80,12 +84,16 @@ async fn main() -> anyhow::Result<()> {
     }
     for backend in backends {
         eprintln!("== {} ==", backend.name());
+        let sessions = match backend {
+            server::Backend::Embedded => args.sessions,
+            server::Backend::PgRedis { .. } => args.pg_sessions,
+        };
         let run = setup::run_all(
             &args.gapura,
             &backend,
             Duration::from_secs(args.duration),
             args.connections,
-            args.sessions,
+            sessions,
             &floors,
         )
         .await?;
