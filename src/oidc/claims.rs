@@ -28,16 +28,21 @@ pub async fn load(
     scopes: &Scopes,
 ) -> Result<Extra, OAuthError> {
     let mut extra = Extra::default();
-    // One round trip for the person's unit and the client's roles.
-    let (unit, roles) = crate::access::claims::for_token(
-        &state.db,
-        &user.id,
-        user.opd_code.as_deref().filter(|_| scopes.contains(ASN)),
-        scopes.contains(ROLES).then_some(client.id.as_str()),
-        state.now(),
-    )
-    .await
-    .map_err(OAuthError::internal)?;
+    // One round trip for the person's unit and the client's roles; none when
+    // neither was asked for.
+    let (unit, roles) = if scopes.contains(ASN) || scopes.contains(ROLES) {
+        crate::access::claims::for_token(
+            &state.db,
+            &user.id,
+            user.opd_code.as_deref().filter(|_| scopes.contains(ASN)),
+            scopes.contains(ROLES).then_some(client.id.as_str()),
+            state.now(),
+        )
+        .await
+        .map_err(OAuthError::internal)?
+    } else {
+        Default::default()
+    };
     extra.roles = roles;
     if scopes.contains(ASN) {
         let p = &mut extra.person;

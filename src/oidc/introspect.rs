@@ -83,7 +83,7 @@ async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Valu
         let scopes = v.scopes();
         if scopes.contains(crate::domain::scope::ROLES)
             && let Some(client) =
-                crate::clients::find(&state.db, v.str("client_id").unwrap_or_default()).await?
+                crate::clients::get(state, v.str("client_id").unwrap_or_default()).await?
         {
             let extra = super::claims::load(state, &client, &user, &scopes).await?;
             let mut roles = Map::new();
