@@ -73,31 +73,36 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
+/// What every second-factor form checks first: the CSRF token, the pending login,
+/// and the per-person attempt limit.
+async fn checked(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Params, Ctx), HttpResponse> {
+    let form = Params::parse(body).unwrap_or_default();
+    if !csrf_valid(state, req, form.get("csrf")) {
+        return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
+    }
+    let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
+    if locked_out(state, &ctx.user.id).await {
+        let locked = Some(ctx.lang.mfa().mfa_locked);
+        return Err(render(state, req, &ctx, StatusCode::TOO_MANY_REQUESTS, locked).await);
+    }
+    Ok((form, ctx))
+}
+
 /// A TOTP or recovery code.
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
-    }
-    let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
-        Ok(c) => c,
+    let (form, ctx) = match checked(&state, &req, &body).await {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let m = ctx.lang.mfa();
-    if locked_out(&state, &ctx.user.id).await {
-        return render(
-            &state,
-            &req,
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(m.mfa_locked),
-        )
-        .await;
-    }
     let code = form.get("code").unwrap_or_default();
     let now = state.now();
     let method = form.get("method").unwrap_or_default();
@@ -182,25 +187,11 @@ pub async fn passkey_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
-    }
-    let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
-        Ok(c) => c,
+    let (form, ctx) = match checked(&state, &req, &body).await {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let m = ctx.lang.mfa();
-    if locked_out(&state, &ctx.user.id).await {
-        return render(
-            &state,
-            &req,
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(m.mfa_locked),
-        )
-        .await;
-    }
     let result = passkeys::finish_authentication(
         &state,
         &ctx.user.id,
