@@ -12,6 +12,7 @@ mod floors;
 mod load;
 mod server;
 mod setup;
+mod wire;
 
 use clap::Parser;
 use std::fmt::Write as _;
@@ -44,6 +45,10 @@ struct Args {
     pg_url: String,
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
+    /// Run only the scenarios whose name contains one of these (e.g. `--only refresh`;
+    /// `sessions` for the memory scenario). All when absent.
+    #[arg(long)]
+    only: Vec<String>,
     /// Markdown report.
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: PathBuf,
@@ -95,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
             args.connections,
             sessions,
             &floors,
+            &args.only,
         )
         .await?;
         report.push_str(&run);
