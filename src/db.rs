@@ -1,7 +1,8 @@
 //! Database connection (SQLite by default, PostgreSQL by `DATABASE_URL`) and migrations.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -18,18 +19,51 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in [
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-        ] {
-            db.execute_unprepared(pragma).await?;
-        }
+        .sqlx_logging(false)
+        // Per-connection settings belong to every connection of the pool, not only
+        // to the first: `synchronous` left at FULL on the others made each of their
+        // commits an fsync.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|o| {
+            o.after_connect(|conn, _| {
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    let raw = handle.as_raw_handle();
+                    // SAFETY: the handle is a live connection, locked for us (its
+                    // worker thread waits); `busy_wait` is a plain function that
+                    // neither unwinds nor touches the connection.
+                    unsafe {
+                        libsqlite3_sys::sqlite3_busy_handler(
+                            raw.as_ptr(),
+                            Some(busy_wait),
+                            std::ptr::null_mut(),
+                        );
+                    }
+                    Ok(())
+                })
+            })
+        });
+    Database::connect(options).await
+}
+
+/// Waiting for SQLite's write lock. SQLite's own busy handler sleeps 1, 2, 5, 10 …
+/// 100 ms between attempts: a writer that finds the lock taken sleeps a
+/// millisecond or more although writes here take tens of microseconds, and under
+/// concurrent writes the machine idles while every connection sleeps. This one
+/// retries after 20 µs, growing to 1 ms, and gives up after about 5 s, as before.
+extern "C" fn busy_wait(_: *mut std::ffi::c_void, attempts: std::ffi::c_int) -> std::ffi::c_int {
+    const RAMP: u64 = 50;
+    const LIMIT: u64 = RAMP + 5_000;
+    let attempts = u64::try_from(attempts).unwrap_or(0);
+    if attempts >= LIMIT {
+        return 0;
     }
-    Ok(db)
+    std::thread::sleep(Duration::from_micros((20 * (attempts + 1)).min(1_000)));
+    1
 }
 
 /// The file path of an `sqlite://` URL, if it names a file.

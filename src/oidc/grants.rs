@@ -81,15 +81,50 @@ pub async fn find_refresh(
         .await?)
 }
 
-/// Marks a refresh token used. `false` when another request used it first.
-pub async fn mark_used(state: &AppState, rt: &RefreshToken) -> Result<bool, OAuthError> {
-    let res = refresh_token::Entity::update_many()
+/// What presenting a refresh token found.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// Unused until now, issued to this client: it is marked used by this request.
+    Fresh(RefreshToken),
+    /// Used before (a replay, or a request that lost the race for it).
+    Used(RefreshToken),
+    /// Issued to another client; left untouched.
+    OtherClient,
+    Unknown,
+}
+
+/// Redeems a refresh token: marks it used and returns it in one conditional
+/// statement, so of two requests presenting the same token exactly one wins. Only
+/// when that finds nothing does a second query tell replay from unknown tokens.
+pub async fn redeem_refresh(
+    state: &AppState,
+    token: &str,
+    client_id: &str,
+) -> Result<Redeemed, OAuthError> {
+    if token.len() > 128 {
+        return Ok(Redeemed::Unknown);
+    }
+    let digest = token_digest(token);
+    let won = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(state.now()))
-        .filter(refresh_token::Column::Digest.eq(rt.digest.clone()))
+        .filter(refresh_token::Column::Digest.eq(digest.clone()))
+        .filter(refresh_token::Column::ClientId.eq(client_id.to_owned()))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&state.db)
+        .exec_with_returning(&state.db)
         .await?;
-    Ok(res.rows_affected == 1)
+    if let Some(rt) = won.into_iter().next() {
+        return Ok(Redeemed::Fresh(rt));
+    }
+    Ok(
+        match refresh_token::Entity::find_by_id(digest)
+            .one(&state.db)
+            .await?
+        {
+            None => Redeemed::Unknown,
+            Some(rt) if rt.client_id != client_id => Redeemed::OtherClient,
+            Some(rt) => Redeemed::Used(rt),
+        },
+    )
 }
 
 /// Revokes a grant: its refresh tokens stop working and its access tokens are

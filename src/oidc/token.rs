@@ -188,16 +188,9 @@ async fn mint(
         acr: Some(grant.acr.clone()),
         amr: grant.amr.split_whitespace().map(str::to_owned).collect(),
     };
-    let (access_token, expires_in) = tokens::access_token(state, client, Some(user), &ctx)?;
+    let (access_token, expires_in) = tokens::access_token(state, client, Some(user), &ctx).await?;
     let id_token = if scope.contains("openid") {
-        Some(tokens::id_token(
-            state,
-            client,
-            user,
-            &ctx,
-            nonce,
-            &access_token,
-        )?)
+        Some(tokens::id_token(state, client, user, &ctx, nonce, &access_token).await?)
     } else {
         None
     };
@@ -224,28 +217,30 @@ async fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     ensure_grant(client, "refresh_token")?;
     let presented = p.require("refresh_token")?;
-    let rt = grants::find_refresh(state, presented)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
-    if rt.client_id != client.id {
-        return Err(OAuthError::invalid_grant(
-            "refresh token was issued to another client",
-        ));
-    }
-    let reuse = rt.used_at.is_some() || !grants::mark_used(state, &rt).await?;
-    if reuse {
-        grants::revoke_for_replay(
-            state,
-            &rt.grant_id,
-            &client.id,
-            "refresh.reuse",
-            client_ip(req),
-        )
-        .await?;
-        return Err(OAuthError::invalid_grant(
-            "refresh token was already used; the grant is revoked",
-        ));
-    }
+    let rt = match grants::redeem_refresh(state, presented, &client.id).await? {
+        grants::Redeemed::Fresh(rt) => rt,
+        grants::Redeemed::Unknown => {
+            return Err(OAuthError::invalid_grant("unknown refresh token"));
+        }
+        grants::Redeemed::OtherClient => {
+            return Err(OAuthError::invalid_grant(
+                "refresh token was issued to another client",
+            ));
+        }
+        grants::Redeemed::Used(rt) => {
+            grants::revoke_for_replay(
+                state,
+                &rt.grant_id,
+                &client.id,
+                "refresh.reuse",
+                client_ip(req),
+            )
+            .await?;
+            return Err(OAuthError::invalid_grant(
+                "refresh token was already used; the grant is revoked",
+            ));
+        }
+    };
     if rt.expires_at <= state.now() {
         return Err(OAuthError::invalid_grant("refresh token has expired"));
     }
@@ -317,7 +312,7 @@ async fn client_credentials(
         acr: None,
         amr: Vec::new(),
     };
-    let (access_token, expires_in) = tokens::access_token(state, client, None, &ctx)?;
+    let (access_token, expires_in) = tokens::access_token(state, client, None, &ctx).await?;
     audit_issue(
         state,
         req,

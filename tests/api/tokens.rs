@@ -125,6 +125,56 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
 }
 
 #[tokio::test]
+async fn refresh_token_of_another_client_is_refused_and_left_usable() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, s) = app.web_client().await;
+    let (other, other_secret) = app.web_client().await;
+    let code = app.code_for(&c, "openid", VERIFIER).await;
+    let body = json(exchange(&app, &c, &s, &code).await).await;
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let stolen = app
+        .token(
+            &other,
+            &other_secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await;
+    assert_eq!(stolen.status(), 400);
+    assert_eq!(json(stolen).await["error"], "invalid_grant");
+    // The rightful client's token was not consumed, so no reuse is detected.
+    let own = app
+        .token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await;
+    assert_eq!(own.status(), 200);
+    assert!(app.audit_events("refresh.reuse").await.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_use_of_one_refresh_token_redeems_it_at_most_once() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, s) = app.web_client().await;
+    let code = app.code_for(&c, "openid", VERIFIER).await;
+    let body = json(exchange(&app, &c, &s, &code).await).await;
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
+    let results = futures_util::future::join_all((0..6).map(|_| app.token(&c, &s, &form))).await;
+    // At most one request redeems it; the others are replays, which end the grant
+    // (so even the winner's tokens may already be revoked when it answers).
+    let ok = results.iter().filter(|r| r.status() == 200).count();
+    assert!(ok <= 1, "{ok} requests redeemed one refresh token");
+    assert!(!app.audit_events("refresh.reuse").await.is_empty());
+}
+
+#[tokio::test]
 async fn replayed_code_fails_and_revokes_what_it_issued() {
     let app = spawn_app().await;
     app.siti().await;
