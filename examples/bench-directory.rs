@@ -163,8 +163,12 @@ async fn main() {
             amr: vec!["pwd".into()],
             extra,
         };
-        let (at, _) = tokens::access_token(&state, &client, Some(&user), &ctx).unwrap();
-        tokens::id_token(&state, &client, &user, &ctx, Some("n"), &at).unwrap();
+        let (at, _) = tokens::access_token(&state, &client, Some(&user), &ctx)
+            .await
+            .unwrap();
+        tokens::id_token(&state, &client, &user, &ctx, Some("n"), &at)
+            .await
+            .unwrap();
         if i >= 200 {
             times.push(t.elapsed());
             claim_times.push(claimed);

@@ -2,9 +2,15 @@
 //! admin action, with time, actor, subject, client, source address and result.
 //! Details are structured (JSON) and never contain a secret. Records are written
 //! in batches off the request path.
+//!
+//! A batch is one statement whatever its size: the records travel as one JSON
+//! array parameter and the database unpacks them (`json_each` on SQLite,
+//! `json_array_elements` on PostgreSQL). The statement text never changes, so it
+//! is prepared once per connection, where a multi-row `VALUES` list would be built
+//! and parsed anew for every batch length.
 
-use entity::audit_event;
-use sea_orm::{DatabaseConnection, EntityTrait, NotSet, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -49,9 +55,46 @@ impl AuditEvent {
     }
 }
 
+/// One record as it is queued and written.
+#[derive(Debug, Serialize)]
+struct Row {
+    at: i64,
+    event: &'static str,
+    outcome: &'static str,
+    actor: Option<String>,
+    subject: Option<String>,
+    client_id: Option<String>,
+    ip: Option<String>,
+    /// The detail object, already serialised.
+    detail: String,
+}
+
 enum Message {
-    Event(Box<audit_event::ActiveModel>),
+    Event(Box<Row>),
     Flush(oneshot::Sender<()>),
+}
+
+const INSERT_SQLITE: &str = "INSERT INTO audit_event (at, event, outcome, actor, subject, client_id, ip, detail) \
+     SELECT value ->> 'at', value ->> 'event', value ->> 'outcome', value ->> 'actor', \
+     value ->> 'subject', value ->> 'client_id', value ->> 'ip', value ->> 'detail' \
+     FROM json_each(?) ORDER BY key";
+
+const INSERT_POSTGRES: &str = "INSERT INTO audit_event (at, event, outcome, actor, subject, client_id, ip, detail) \
+     SELECT (e ->> 'at')::bigint, e ->> 'event', e ->> 'outcome', e ->> 'actor', \
+     e ->> 'subject', e ->> 'client_id', e ->> 'ip', e ->> 'detail' \
+     FROM json_array_elements($1::json) WITH ORDINALITY AS t(e, n) ORDER BY n";
+
+/// Writes one batch in one statement.
+async fn insert(db: &DatabaseConnection, rows: &[Row]) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => INSERT_POSTGRES,
+        _ => INSERT_SQLITE,
+    };
+    let json = serde_json::to_string(rows).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [json.into()]))
+        .await?;
+    Ok(())
 }
 
 /// The audit log writer. Records are queued (bounded: a full queue slows callers
@@ -64,6 +107,8 @@ pub struct Audit {
 
 const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
+/// How long a batch may wait for more records before it is written.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Audit {
     pub fn new(db: DatabaseConnection) -> Self {
@@ -76,19 +121,18 @@ impl Audit {
     pub async fn record(&self, now: i64, e: AuditEvent) {
         let outcome = if e.success { "success" } else { "failure" };
         tracing::debug!(target: "audit", event = e.event, outcome, actor = ?e.actor, subject = ?e.subject, client_id = ?e.client_id, ip = ?e.ip);
-        let row = audit_event::ActiveModel {
-            id: NotSet,
-            at: Set(now),
-            event: Set(e.event.to_owned()),
-            outcome: Set(outcome.to_owned()),
-            actor: Set(e.actor),
-            subject: Set(e.subject),
-            client_id: Set(e.client_id),
-            ip: Set(e.ip),
-            detail: Set(e
+        let row = Row {
+            at: now,
+            event: e.event,
+            outcome,
+            actor: e.actor,
+            subject: e.subject,
+            client_id: e.client_id,
+            ip: e.ip,
+            detail: e
                 .detail
                 .unwrap_or(Value::Object(Default::default()))
-                .to_string()),
+                .to_string(),
         };
         if self.tx.send(Message::Event(Box::new(row))).await.is_err() {
             tracing::error!(event = e.event, "audit writer stopped; record lost");
@@ -108,24 +152,33 @@ async fn writer(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
     let mut rows = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     while let Some(first) = rx.recv().await {
+        // Gather for up to LINGER after the first record (or until the batch is full
+        // or someone waits for a flush): under load each statement carries many
+        // records instead of one or two.
+        let until = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
                 Message::Event(row) => rows.push(*row),
                 Message::Flush(done) => waiting.push(done),
             }
-            next = if rows.len() < BATCH {
-                rx.try_recv().ok()
-            } else {
+            next = if rows.len() >= BATCH || !waiting.is_empty() {
                 None
+            } else {
+                match rx.try_recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => tokio::time::timeout_at(until, rx.recv())
+                        .await
+                        .ok()
+                        .flatten(),
+                }
             };
         }
         if !rows.is_empty() {
-            let batch = std::mem::take(&mut rows);
-            let n = batch.len();
-            if let Err(err) = audit_event::Entity::insert_many(batch).exec(&db).await {
-                tracing::error!(error = %err, records = n, "audit records could not be written");
+            if let Err(err) = insert(&db, &rows).await {
+                tracing::error!(error = %err, records = rows.len(), "audit records could not be written");
             }
+            rows.clear();
         }
         for done in waiting.drain(..) {
             let _ = done.send(());

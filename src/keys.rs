@@ -6,6 +6,7 @@
 //! JWKS learn it first), and the key it replaces stays published until every
 //! token it signed has expired.
 
+use crate::cpu_pool::CpuPool;
 use crate::crypto::{MasterKeys, random_token};
 use crate::jose::{Alg, Jwk, JwkSet, SigningKeyPair};
 use entity::signing_key;
@@ -22,6 +23,10 @@ pub enum KeysError {
     BadKey(String),
     #[error("no signing key for {0}")]
     NoKey(&'static str),
+    #[error("signing: {0}")]
+    Sign(#[from] crate::jose::JoseError),
+    #[error("the signing pool is unavailable")]
+    Pool,
 }
 
 pub struct LoadedKey {
@@ -37,6 +42,9 @@ pub struct KeyManager {
     db: DatabaseConnection,
     master: Arc<MasterKeys>,
     keys: RwLock<Arc<Vec<Arc<LoadedKey>>>>,
+    /// RSA signatures (about a millisecond of a core each) run here, off the
+    /// event loops; see `cpu_pool`.
+    pool: CpuPool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -51,11 +59,34 @@ pub struct KeyInfo {
 }
 
 impl KeyManager {
-    pub fn new(db: DatabaseConnection, master: Arc<MasterKeys>) -> Self {
-        Self {
+    pub fn new(db: DatabaseConnection, master: Arc<MasterKeys>) -> Result<Self, KeysError> {
+        Ok(Self {
             db,
             master,
             keys: RwLock::new(Arc::new(Vec::new())),
+            pool: CpuPool::per_core("sign", 4096, None).map_err(|_| KeysError::Pool)?,
+        })
+    }
+
+    /// Signs `claims` as a compact JWS with the key that signs `alg` at `now`. RSA
+    /// runs on the signing pool; ECDSA and EdDSA (tens of microseconds) run inline,
+    /// where handing them to another thread would cost more than it frees.
+    pub async fn sign(
+        &self,
+        alg: Alg,
+        now: i64,
+        typ: &'static str,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, KeysError> {
+        let key = self.signer(alg, now)?;
+        if alg == Alg::Rs256 {
+            self.pool
+                .run(move || key.pair.sign(typ, &claims))
+                .await
+                .map_err(|_| KeysError::Pool)?
+                .map_err(KeysError::Sign)
+        } else {
+            key.pair.sign(typ, &claims).map_err(KeysError::Sign)
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod alloc;
 pub mod audit;
 pub mod authn;
 pub mod cache;
@@ -13,6 +14,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod cpu_pool;
 pub mod crypto;
 pub mod db;
 pub mod demo;

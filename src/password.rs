@@ -3,12 +3,11 @@
 //! verification for unknown accounts so timing does not reveal which exist.
 
 use crate::config::PasswordSettings;
+use crate::cpu_pool::CpuPool;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
-use std::sync::Mutex;
-use tokio::sync::oneshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -23,17 +22,28 @@ pub enum PasswordError {
 pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
-/// A job gets the worker thread's reusable argon2 memory.
-type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+thread_local! {
+    /// argon2 working memory of one pool thread, reused from one run to the next
+    /// while the pool is busy and given back after it has been idle a while.
+    static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
-/// Hashing runs on a fixed pool of one thread per core: CPU-bound work stays off the
-/// async executor, at most `cores` hashes run at once, and memory stays bounded
-/// (each argon2id run allocates `m` KiB; a pool of fixed threads reuses it, where a
-/// growing set of blocking threads would each keep its own).
+/// How long a hashing thread keeps its memory without work.
+const KEEP_MEMORY: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn release_memory() {
+    MEMORY.with(|m| *m.borrow_mut() = Vec::new());
+    crate::alloc::trim();
+}
+
+/// Hashing runs on a fixed pool of one thread per core (see `cpu_pool`): CPU-bound
+/// work stays off the async executor, at most `cores` hashes run at once, and
+/// memory stays bounded (each argon2id run needs `m` KiB; each pool thread reuses
+/// its own while busy and frees it when idle).
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    jobs: std::sync::mpsc::SyncSender<Job>,
+    pool: CpuPool,
     dummy: Arc<String>,
 }
 
@@ -41,34 +51,12 @@ impl PasswordHasher {
     pub fn new(s: &PasswordSettings) -> Result<Self, PasswordError> {
         let params = Params::new(s.memory_kib, s.iterations, s.parallelism, None)
             .map_err(|e| PasswordError::Params(e.to_string()))?;
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(1024);
-        let queue = Arc::new(Mutex::new(queue));
-        for i in 0..cores {
-            let queue = queue.clone();
-            std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || {
-                    let mut memory: Vec<Block> = Vec::new();
-                    loop {
-                        let job = match queue.lock() {
-                            Ok(q) => q.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(&mut memory),
-                            Err(_) => return,
-                        }
-                    }
-                })
-                .map_err(|_| PasswordError::Worker)?;
-        }
+        let pool = CpuPool::per_core("argon2", 1024, Some((KEEP_MEMORY, release_memory)))
+            .map_err(|_| PasswordError::Worker)?;
         let dummy = hash_with(&params, &crate::crypto::random_token(16), &mut Vec::new())?;
         Ok(Self {
             params,
-            jobs,
+            pool,
             dummy: Arc::new(dummy),
         })
     }
@@ -77,25 +65,10 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            let _ = tx.send(work(memory));
-        });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(std::sync::mpsc::TrySendError::Full(job)) => {
-                // The queue is bounded: when full, wait (off the executor) rather than grow.
-                let jobs = self.jobs.clone();
-                tokio::task::spawn_blocking(move || jobs.send(job))
-                    .await
-                    .map_err(|_| PasswordError::Worker)?
-                    .map_err(|_| PasswordError::Worker)?;
-            }
-            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                return Err(PasswordError::Worker);
-            }
-        }
-        rx.await.map_err(|_| PasswordError::Worker)
+        self.pool
+            .run(move || MEMORY.with(|m| work(&mut m.borrow_mut())))
+            .await
+            .map_err(|_| PasswordError::Worker)
     }
 
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {

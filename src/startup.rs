@@ -59,7 +59,7 @@ pub async fn build_state(
         settings.master_key.as_ref(),
         &settings.keys_dir,
     )?);
-    let keys = KeyManager::new(db.clone(), master.clone());
+    let keys = KeyManager::new(db.clone(), master.clone())?;
     keys.ensure_keys(clock.now()).await?;
     let hasher = PasswordHasher::new(&settings.password)?;
     let store = match &settings.redis_url {
@@ -192,10 +192,12 @@ fn spawn_maintenance(state: web::Data<AppState>) {
             if let Err(e) = crate::logout::backchannel::deliver_due(&state, 50).await {
                 tracing::warn!(error = %e, "back-channel deliveries");
             }
-            if round.is_multiple_of(5)
-                && let Err(e) = crate::logout::sweep_expired(&state).await
-            {
-                tracing::warn!(error = %e, "session expiry");
+            if round.is_multiple_of(5) {
+                if let Err(e) = crate::logout::sweep_expired(&state).await {
+                    tracing::warn!(error = %e, "session expiry");
+                }
+                // Memory freed since the last round goes back to the system.
+                tokio::task::spawn_blocking(crate::alloc::trim);
             }
             if round.is_multiple_of(15) {
                 state.store.sweep();

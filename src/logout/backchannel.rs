@@ -25,7 +25,7 @@ const TOKEN_TTL: i64 = 120;
 const CLAIM_SECS: i64 = 60;
 
 /// A logout token for `client` (§2.4): `iss aud iat exp jti events`, `sub`, and `sid` when known.
-pub fn logout_token(
+pub async fn logout_token(
     state: &AppState,
     client: &Client,
     user_id: &str,
@@ -44,10 +44,15 @@ pub fn logout_token(
     if let Some(sid) = sid {
         claims["sid"] = json!(sid);
     }
-    let key = state.keys.signer(client.alg, now)?;
-    key.pair
-        .sign("logout+jwt", &claims)
-        .map_err(OAuthError::internal)
+    let serde_json::Value::Object(claims) = claims else {
+        return Err(OAuthError::internal(
+            "logout token claims are not an object",
+        ));
+    };
+    Ok(state
+        .keys
+        .sign(client.alg, now, "logout+jwt", claims)
+        .await?)
 }
 
 /// Queues one delivery, if the client registered a back-channel URI.
@@ -67,7 +72,7 @@ pub async fn enqueue(
     if client.backchannel_logout_session_required && sid.is_none() {
         return Ok(());
     }
-    let token = logout_token(state, &client, user_id, sid)?;
+    let token = logout_token(state, &client, user_id, sid).await?;
     let now = state.now();
     delivery::ActiveModel {
         id: Set(random_token(16)),

@@ -38,7 +38,7 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-pub fn access_token(
+pub async fn access_token(
     state: &AppState,
     client: &Client,
     user: Option<&User>,
@@ -86,12 +86,11 @@ pub fn access_token(
         client,
         crate::clients::ClaimTarget::AccessToken,
     );
-    let key = state.keys.signer(client.alg, now)?;
-    let jwt = key.pair.sign("at+jwt", &c).map_err(OAuthError::internal)?;
+    let jwt = state.keys.sign(client.alg, now, "at+jwt", c).await?;
     Ok((jwt, ttl))
 }
 
-pub fn id_token(
+pub async fn id_token(
     state: &AppState,
     client: &Client,
     user: &User,
@@ -130,8 +129,7 @@ pub fn id_token(
         c.insert("sid".into(), json!(sid));
     }
     c.insert("at_hash".into(), json!(client.alg.half_hash(access_token)));
-    let key = state.keys.signer(client.alg, now)?;
-    key.pair.sign("JWT", &c).map_err(OAuthError::internal)
+    Ok(state.keys.sign(client.alg, now, "JWT", c).await?)
 }
 
 /// Verified claims of one of Gapura's own JWTs.
@@ -201,14 +199,15 @@ pub async fn check_access_token(
     if v.int("exp").is_none_or(|exp| exp <= state.now()) {
         return Ok(None);
     }
-    if let Some(jti) = v.str("jti")
-        && state.store.get(&revoked_jti_key(jti)).await?.is_some()
-    {
-        return Ok(None);
-    }
-    if let Some(gid) = v.str("gid")
-        && state.store.get(&revoked_grant_key(gid)).await?.is_some()
-    {
+    // Revocation of the token itself or of its grant: one store round trip.
+    let markers: Vec<String> = [
+        v.str("jti").map(revoked_jti_key),
+        v.str("gid").map(revoked_grant_key),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if state.store.exists_any(&markers).await? {
         return Ok(None);
     }
     Ok(Some(v))

@@ -68,6 +68,17 @@ impl Store {
         dispatch!(self, s => s.get(key))
     }
 
+    /// Whether any of `keys` holds a live value (one round trip on Redis).
+    pub async fn exists_any(&self, keys: &[String]) -> Result<bool, StoreError> {
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        match self {
+            Store::Memory(s) => Ok(keys.iter().any(|k| s.get(k).is_some())),
+            Store::Redis(s) => s.exists_any(keys).await,
+        }
+    }
+
     /// Atomically reads and removes: the basis of single-use values.
     pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         dispatch!(self, s => s.take(key))

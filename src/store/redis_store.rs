@@ -71,6 +71,12 @@ impl RedisStore {
         self.conn().get(self.k(key)).await.map_err(unavailable)
     }
 
+    pub async fn exists_any(&self, keys: &[String]) -> Result<bool, StoreError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
+        let n: i64 = self.conn().exists(keys).await.map_err(unavailable)?;
+        Ok(n > 0)
+    }
+
     pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.conn().get_del(self.k(key)).await.map_err(unavailable)
     }

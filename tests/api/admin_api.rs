@@ -26,8 +26,10 @@ async fn setup() -> Admins {
     .await;
     let root = app.super_admin().await;
     Admins {
-        dinkes: app.mint(&console, Some(&dinkes_admin), "openid gapura.admin"),
-        root: app.mint(&console, Some(&root), "openid gapura.admin"),
+        dinkes: app
+            .mint(&console, Some(&dinkes_admin), "openid gapura.admin")
+            .await,
+        root: app.mint(&console, Some(&root), "openid gapura.admin").await,
         app,
         console,
     }
@@ -294,11 +296,15 @@ async fn authentication_errors_and_bad_input_are_clear() {
     assert_eq!(json(resp).await["error"], "invalid_token");
     let no_scope = a
         .app
-        .mint(&a.console, Some(&a.app.super_admin().await), "openid");
+        .mint(&a.console, Some(&a.app.super_admin().await), "openid")
+        .await;
     let (s, v) = a.call("GET", &no_scope, "/asn", None).await;
     assert_eq!((s, v["error"].as_str()), (403, Some("insufficient_scope")));
     let nobody = a.app.person(DISDIK_NIP).await;
-    let plain = a.app.mint(&a.console, Some(&nobody), "openid gapura.admin");
+    let plain = a
+        .app
+        .mint(&a.console, Some(&nobody), "openid gapura.admin")
+        .await;
     assert_eq!(a.call("GET", &plain, "/asn", None).await.0, 403);
     let resp = a
         .app

@@ -124,7 +124,7 @@ impl TestApp {
     }
 
     /// An access token minted directly (for API tests that are not about the flow).
-    pub fn mint(&self, client: &Client, user: Option<&User>, scope: &str) -> String {
+    pub async fn mint(&self, client: &Client, user: Option<&User>, scope: &str) -> String {
         let ctx = gapura::oidc::tokens::GrantContext {
             grant_id: None,
             scope: gapura::domain::Scopes::parse(scope).unwrap(),
@@ -135,6 +135,7 @@ impl TestApp {
             extra: Default::default(),
         };
         gapura::oidc::tokens::access_token(&self.state, client, user, &ctx)
+            .await
             .unwrap()
             .0
     }

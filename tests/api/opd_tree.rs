@@ -33,11 +33,13 @@ async fn moves_closing_and_deleting() {
     let app = spawn_app().await;
     app.load_directory().await;
     let console = app.admin_console().await;
-    let root = app.mint(
-        &console,
-        Some(&app.super_admin().await),
-        "openid gapura.admin",
-    );
+    let root = app
+        .mint(
+            &console,
+            Some(&app.super_admin().await),
+            "openid gapura.admin",
+        )
+        .await;
     let (s, _) = call(&app, &root, "POST", "/opd", Some(json!({"code": "PKM-01-UMUM", "name": "Subbagian Umum", "kind": "subbagian", "parent": "PKM-01"}))).await;
     assert_eq!(s, 201);
     // move PKM-01 (with its child) under a Kecamatan: the whole sub-tree follows
@@ -167,11 +169,13 @@ async fn mutasi_through_the_admin_api_and_validity_periods() {
     let app = spawn_app().await;
     app.load_directory().await;
     let console = app.admin_console().await;
-    let root = app.mint(
-        &console,
-        Some(&app.super_admin().await),
-        "openid gapura.admin",
-    );
+    let root = app
+        .mint(
+            &console,
+            Some(&app.super_admin().await),
+            "openid gapura.admin",
+        )
+        .await;
     let (client, _) = app.web_client().await;
     app.declare(&client.id, "verifikator").await;
     let p = app.person(DINKES_NIP).await;

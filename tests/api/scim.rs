@@ -197,7 +197,9 @@ async fn directory_api_public_fields_and_subtree() {
     assert_eq!(resp.status(), 404);
     // a person's token (no directory.read) is refused
     let (console, _) = app.web_client().await;
-    let user_token = app.mint(&console, Some(&app.person(DINKES_NIP).await), "openid");
+    let user_token = app
+        .mint(&console, Some(&app.person(DINKES_NIP).await), "openid")
+        .await;
     let resp = app
         .http
         .get(app.url("/directory/v1/opd/DINKES/subtree"))
