@@ -8,12 +8,13 @@ use crate::error::OAuthError;
 use crate::state::AppState;
 use entity::{grant, refresh_token};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 pub use grant::Model as Grant;
 pub use refresh_token::Model as RefreshToken;
 
-pub async fn create(state: &AppState, g: Grant) -> Result<(), OAuthError> {
+/// Records a grant (`db`: the pool or the transaction it is part of).
+pub async fn create(db: &impl ConnectionTrait, g: Grant) -> Result<(), OAuthError> {
     grant::ActiveModel {
         id: Set(g.id),
         user_id: Set(g.user_id),
@@ -27,15 +28,17 @@ pub async fn create(state: &AppState, g: Grant) -> Result<(), OAuthError> {
         revoked_at: Set(None),
         revoked_reason: Set(None),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok(())
 }
 
 pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, OAuthError> {
-    Ok(grant::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
-        .await?)
+    find_in(&state.db, id).await
+}
+
+pub async fn find_in(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant>, OAuthError> {
+    Ok(grant::Entity::find_by_id(id.to_owned()).one(db).await?)
 }
 
 /// Whether a grant exists and is not revoked (cached for two seconds; revocations
@@ -52,7 +55,12 @@ pub async fn is_live(state: &AppState, id: &str) -> Result<bool, OAuthError> {
 }
 
 /// Mints a refresh token for the grant; only its digest is stored.
-pub async fn issue_refresh(state: &AppState, g: &Grant, scope: &str) -> Result<String, OAuthError> {
+pub async fn issue_refresh(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    g: &Grant,
+    scope: &str,
+) -> Result<String, OAuthError> {
     let token = random_token(32);
     let now = state.now();
     refresh_token::ActiveModel {
@@ -64,7 +72,7 @@ pub async fn issue_refresh(state: &AppState, g: &Grant, scope: &str) -> Result<S
         expires_at: Set(now + state.settings.tokens.refresh_token_ttl),
         used_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(db)
     .await?;
     Ok(token)
 }
@@ -98,6 +106,7 @@ pub enum Redeemed {
 /// when that finds nothing does a second query tell replay from unknown tokens.
 pub async fn redeem_refresh(
     state: &AppState,
+    db: &impl ConnectionTrait,
     token: &str,
     client_id: &str,
 ) -> Result<Redeemed, OAuthError> {
@@ -110,16 +119,13 @@ pub async fn redeem_refresh(
         .filter(refresh_token::Column::Digest.eq(digest.clone()))
         .filter(refresh_token::Column::ClientId.eq(client_id.to_owned()))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec_with_returning(&state.db)
+        .exec_with_returning(db)
         .await?;
     if let Some(rt) = won.into_iter().next() {
         return Ok(Redeemed::Fresh(rt));
     }
     Ok(
-        match refresh_token::Entity::find_by_id(digest)
-            .one(&state.db)
-            .await?
-        {
+        match refresh_token::Entity::find_by_id(digest).one(db).await? {
             None => Redeemed::Unknown,
             Some(rt) if rt.client_id != client_id => Redeemed::OtherClient,
             Some(rt) => Redeemed::Used(rt),

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod discovery;
 pub mod grants;
 pub mod introspect;
+mod refresh;
 pub mod revoke;
 pub mod token;
 pub mod tokens;

@@ -12,6 +12,7 @@ use crate::http::{Params, client_ip, form_params, json_no_store};
 use crate::state::AppState;
 use crate::users;
 use actix_web::{HttpRequest, HttpResponse, web};
+use sea_orm::TransactionTrait;
 
 pub async fn token(
     req: HttpRequest,
@@ -25,7 +26,7 @@ pub async fn token(
     let grant_type = params.require("grant_type")?;
     let response = match grant_type {
         "authorization_code" => authorization_code(&state, &req, &client, &params).await,
-        "refresh_token" => refresh(&state, &req, &client, &params).await,
+        "refresh_token" => super::refresh::refresh(&state, &req, &client, &params).await,
         "client_credentials" => client_credentials(&state, &req, &client, &params).await,
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
@@ -47,7 +48,7 @@ pub async fn token(
     Ok(json_no_store(&response?))
 }
 
-fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
+pub(super) fn ensure_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
     if client.allows_grant(grant) {
         Ok(())
     } else {
@@ -148,14 +149,29 @@ async fn authorization_code(
         revoked_at: None,
         revoked_reason: None,
     };
-    grants::create(state, grant.clone()).await?;
+    // The grant and its first refresh token are written together.
+    let scope = Scopes::parse(&data.scope).unwrap_or_default();
+    let txn = state.db.begin().await?;
+    let written = async {
+        grants::create(&txn, grant.clone()).await?;
+        if client.allows_grant("refresh_token") {
+            grants::issue_refresh(state, &txn, &grant, &scope.to_string())
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    .await;
+    let refresh_token = finish(txn, written).await?;
     let response = mint(
         state,
         client,
         &user,
         &grant,
-        Scopes::parse(&data.scope).unwrap_or_default(),
+        scope,
         data.nonce.as_deref(),
+        refresh_token,
     )
     .await?;
     audit_issue(
@@ -170,13 +186,14 @@ async fn authorization_code(
     Ok(response)
 }
 
-async fn mint(
+pub(super) async fn mint(
     state: &AppState,
     client: &Client,
     user: &users::User,
     grant: &Grant,
     scope: Scopes,
     nonce: Option<&str>,
+    refresh_token: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
     let extra = super::claims::load(state, client, user, &scope).await?;
     let ctx = GrantContext {
@@ -194,11 +211,6 @@ async fn mint(
     } else {
         None
     };
-    let refresh_token = if client.allows_grant("refresh_token") {
-        Some(grants::issue_refresh(state, grant, &scope.to_string()).await?)
-    } else {
-        None
-    };
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -209,75 +221,23 @@ async fn mint(
     })
 }
 
-async fn refresh(
-    state: &AppState,
-    req: &HttpRequest,
-    client: &Client,
-    p: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    ensure_grant(client, "refresh_token")?;
-    let presented = p.require("refresh_token")?;
-    let rt = match grants::redeem_refresh(state, presented, &client.id).await? {
-        grants::Redeemed::Fresh(rt) => rt,
-        grants::Redeemed::Unknown => {
-            return Err(OAuthError::invalid_grant("unknown refresh token"));
+/// Commits `txn` when `result` is good, rolls it back otherwise (explicitly: on
+/// SQLite a transaction left to its drop would keep the write lock until its
+/// connection is next used).
+pub(super) async fn finish<T>(
+    txn: sea_orm::DatabaseTransaction,
+    result: Result<T, OAuthError>,
+) -> Result<T, OAuthError> {
+    match result {
+        Ok(v) => {
+            txn.commit().await?;
+            Ok(v)
         }
-        grants::Redeemed::OtherClient => {
-            return Err(OAuthError::invalid_grant(
-                "refresh token was issued to another client",
-            ));
+        Err(e) => {
+            let _ = txn.rollback().await;
+            Err(e)
         }
-        grants::Redeemed::Used(rt) => {
-            grants::revoke_for_replay(
-                state,
-                &rt.grant_id,
-                &client.id,
-                "refresh.reuse",
-                client_ip(req),
-            )
-            .await?;
-            return Err(OAuthError::invalid_grant(
-                "refresh token was already used; the grant is revoked",
-            ));
-        }
-    };
-    if rt.expires_at <= state.now() {
-        return Err(OAuthError::invalid_grant("refresh token has expired"));
     }
-    let grant = grants::find(state, &rt.grant_id)
-        .await?
-        .filter(|g| g.revoked_at.is_none())
-        .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
-    let user = users::get(state, &grant.user_id)
-        .await?
-        .filter(users::is_active)
-        .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
-    let granted = Scopes::parse(&rt.scope).unwrap_or_default();
-    let scope = match p.get("scope") {
-        None => granted,
-        Some(s) => {
-            let asked = Scopes::parse(s)
-                .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
-            if !asked.is_subset(&granted) {
-                return Err(OAuthError::new(
-                    ErrorCode::InvalidScope,
-                    "scope exceeds what was granted",
-                ));
-            }
-            asked
-        }
-    };
-    let response = mint(state, client, &user, &grant, scope, None).await?;
-    audit_issue(
-        state,
-        req,
-        client,
-        Some(&user.id),
-        "refresh_token",
-        &response.scope,
-    )
-    .await;
-    Ok(response)
 }
 
 async fn client_credentials(
@@ -332,7 +292,7 @@ async fn client_credentials(
     })
 }
 
-async fn audit_issue(
+pub(super) async fn audit_issue(
     state: &AppState,
     req: &HttpRequest,
     client: &Client,

@@ -155,6 +155,42 @@ async fn refresh_token_of_another_client_is_refused_and_left_usable() {
 }
 
 #[tokio::test]
+async fn narrowed_refresh_keeps_the_granted_scope_for_the_next_one() {
+    // RFC 6749 §6: the new refresh token's scope is that of the one presented.
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, s) = app.web_client().await;
+    let code = app.code_for(&c, "openid profile", VERIFIER).await;
+    let body = json(exchange(&app, &c, &s, &code).await).await;
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let narrow = json(
+        app.token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("scope", "openid"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(narrow["scope"], "openid");
+    let next = narrow["refresh_token"].as_str().unwrap();
+    let full = json(
+        app.token(
+            &c,
+            &s,
+            &[("grant_type", "refresh_token"), ("refresh_token", next)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(full["scope"], "openid profile");
+}
+
+#[tokio::test]
 async fn concurrent_use_of_one_refresh_token_redeems_it_at_most_once() {
     let app = spawn_app().await;
     app.siti().await;

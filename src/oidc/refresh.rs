@@ -1,0 +1,158 @@
+//! Refresh (RFC 6749 §6; OAuth 2.0 Security BCP §4.14): the presented token is used
+//! up and its successor stored in one transaction; presenting a used token again
+//! is a replay and ends the grant.
+
+use super::grants::{self, Grant};
+use super::token::{audit_issue, ensure_grant, finish, mint};
+use super::tokens::TokenResponse;
+use crate::clients::Client;
+use crate::domain::Scopes;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::{Params, client_ip};
+use crate::state::AppState;
+use crate::users;
+use actix_web::HttpRequest;
+use sea_orm::TransactionTrait;
+
+/// Why a refresh was refused.
+enum Refused {
+    /// A rotated token presented again: the grant is to be revoked.
+    Replay(String),
+    Error(OAuthError),
+}
+
+impl From<OAuthError> for Refused {
+    fn from(e: OAuthError) -> Self {
+        Refused::Error(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Refused {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Refused::Error(e.into())
+    }
+}
+
+/// What a successful rotation yields, the new refresh token already stored.
+struct Rotated {
+    grant: Grant,
+    user: users::User,
+    scope: Scopes,
+    refresh_token: Option<String>,
+}
+
+pub(super) async fn refresh(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    ensure_grant(client, "refresh_token")?;
+    let presented = p.require("refresh_token")?;
+    // The old token is used up and its successor stored in one transaction: a
+    // failure anywhere leaves the old one as it was.
+    let txn = state.db.begin().await?;
+    let rotated = rotate(state, &txn, client, p, presented).await;
+    let rotated = match rotated {
+        Ok(r) => finish(txn, Ok(r)).await?,
+        Err(refused) => {
+            let _ = txn.rollback().await;
+            return Err(match refused {
+                Refused::Error(e) => e,
+                Refused::Replay(grant_id) => {
+                    grants::revoke_for_replay(
+                        state,
+                        &grant_id,
+                        &client.id,
+                        "refresh.reuse",
+                        client_ip(req),
+                    )
+                    .await?;
+                    OAuthError::invalid_grant(
+                        "refresh token was already used; the grant is revoked",
+                    )
+                }
+            });
+        }
+    };
+    let response = mint(
+        state,
+        client,
+        &rotated.user,
+        &rotated.grant,
+        rotated.scope,
+        None,
+        rotated.refresh_token,
+    )
+    .await?;
+    audit_issue(
+        state,
+        req,
+        client,
+        Some(&rotated.user.id),
+        "refresh_token",
+        &response.scope,
+    )
+    .await;
+    Ok(response)
+}
+
+async fn rotate(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    client: &Client,
+    p: &Params,
+    presented: &str,
+) -> Result<Rotated, Refused> {
+    let rt = match grants::redeem_refresh(state, txn, presented, &client.id).await? {
+        grants::Redeemed::Fresh(rt) => rt,
+        grants::Redeemed::Used(rt) => return Err(Refused::Replay(rt.grant_id)),
+        grants::Redeemed::Unknown => {
+            return Err(OAuthError::invalid_grant("unknown refresh token").into());
+        }
+        grants::Redeemed::OtherClient => {
+            return Err(
+                OAuthError::invalid_grant("refresh token was issued to another client").into(),
+            );
+        }
+    };
+    if rt.expires_at <= state.now() {
+        return Err(OAuthError::invalid_grant("refresh token has expired").into());
+    }
+    let grant = grants::find_in(txn, &rt.grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(|| OAuthError::invalid_grant("the grant was revoked"))?;
+    let user = users::get(state, &grant.user_id)
+        .await?
+        .filter(users::is_active)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
+    let granted = Scopes::parse(&rt.scope).unwrap_or_default();
+    let scope = match p.get("scope") {
+        None => granted,
+        Some(s) => {
+            let asked = Scopes::parse(s)
+                .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
+            if !asked.is_subset(&granted) {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds what was granted",
+                )
+                .into());
+            }
+            asked
+        }
+    };
+    // The successor keeps the whole granted scope, even when this request narrows it.
+    let refresh_token = if client.allows_grant("refresh_token") {
+        Some(grants::issue_refresh(state, txn, &grant, &rt.scope).await?)
+    } else {
+        None
+    };
+    Ok(Rotated {
+        grant,
+        user,
+        scope,
+        refresh_token,
+    })
+}
