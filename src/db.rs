@@ -27,6 +27,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                // Checkpoints run in the background (`spawn_checkpointer`), not in
+                // whichever request's commit crosses the threshold.
+                .pragma("wal_autocheckpoint", "0")
         })
         .map_sqlx_sqlite_pool_opts(|o| {
             o.after_connect(|conn, _| {
@@ -81,6 +84,74 @@ fn sqlite_path(url: &str) -> Option<String> {
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Copies the SQLite write-ahead log into the database every second, off the
+/// request path: with SQLite's automatic checkpoints, the commit that crosses 1,000
+/// pages copies them and syncs the file while every other writer waits for it.
+/// Passive: it never blocks readers or writers. (A process that closes the
+/// database last checkpoints it on close, so CLI commands need no checkpointer.)
+pub fn spawn_checkpointer(db: DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                tracing::debug!(error = %e, "WAL checkpoint");
+            }
+        }
+    });
+}
+
+/// A write transaction that, on SQLite, first waits its turn in process.
+///
+/// SQLite has one writer at a time: transactions that run into each other's lock
+/// retry in the busy handler, each retry a sleep, and the one holding the lock
+/// needs several round trips to its connection before it lets go. Queueing them
+/// in process (FIFO, no sleeping) before `BEGIN` lets each start the moment the
+/// previous one ends. PostgreSQL locks rows, and needs no turn.
+pub struct WriteTxn {
+    txn: sea_orm::DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub async fn begin(
+        db: &DatabaseConnection,
+        turn: &std::sync::Arc<tokio::sync::Mutex<()>>,
+    ) -> Result<Self, DbErr> {
+        use sea_orm::TransactionTrait;
+        let turn = match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Some(turn.clone().lock_owned().await),
+            _ => None,
+        };
+        Ok(Self {
+            txn: db.begin().await?,
+            _turn: turn,
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = sea_orm::DatabaseTransaction;
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub async fn build_state(
         .map_err(|e| StartupError::Http(e.to_string()))?;
     let webauthn = crate::authn::webauthn::relying_party(&issuer).map(Arc::new);
     Ok(AppState {
+        write_turn: Arc::new(tokio::sync::Mutex::new(())),
         metrics: crate::metrics::Metrics::default(),
         clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
         users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
@@ -119,6 +120,7 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
         let state = web::Data::new(build_state(settings, clock, issuer).await?);
         bootstrap_admin(&state).await?;
+        crate::db::spawn_checkpointer(state.db.clone());
         if state.settings.background_jobs {
             spawn_maintenance(state.clone());
         }

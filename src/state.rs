@@ -40,11 +40,18 @@ pub struct AppState {
     /// The WebAuthn relying party (issuer host and origin); `None` when the issuer's
     /// host is an IP address, where passkeys cannot work.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Orders the token endpoint's write transactions on SQLite (see `db::WriteTxn`).
+    pub write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Begins a write transaction of the token endpoint.
+    pub async fn write_txn(&self) -> Result<crate::db::WriteTxn, sea_orm::DbErr> {
+        crate::db::WriteTxn::begin(&self.db, &self.write_turn).await
     }
 
     pub fn url(&self, path: &str) -> String {

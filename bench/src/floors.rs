@@ -74,6 +74,17 @@ async fn argon2(for_how_long: Duration) -> anyhow::Result<f64> {
     Ok(count.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
 }
 
+/// RS256 signatures/s measured now (each scenario gets a floor measured just
+/// before it: this machine's speed drifts by 10-20% over minutes).
+pub async fn rs256_now() -> anyhow::Result<f64> {
+    tokio::task::spawn_blocking(|| signatures(Alg::Rs256, Duration::from_secs(2))).await?
+}
+
+/// argon2id verifications/s measured now.
+pub async fn argon2_now() -> anyhow::Result<f64> {
+    argon2(Duration::from_secs(3)).await
+}
+
 pub async fn measure(each: Duration) -> anyhow::Result<Floors> {
     let argon2 = argon2(each).await?;
     let rs256 = tokio::task::spawn_blocking(move || signatures(Alg::Rs256, each)).await??;

@@ -70,6 +70,11 @@ async fn main() -> anyhow::Result<()> {
         args.connections, args.duration
     )?;
     writeln!(report, "## Floors (Gapura's own crypto code, all cores)\n")?;
+    writeln!(
+        report,
+        "Measured at the start; each scenario's `floor/s` was measured again just before it \
+         (this machine's speed drifts by 10-20% over minutes), and its ratio is to that.\n"
+    )?;
     writeln!(report, "| floor | per second |\n|---|---:|")?;
     writeln!(
         report,

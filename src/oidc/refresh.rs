@@ -12,7 +12,6 @@ use crate::http::{Params, client_ip};
 use crate::state::AppState;
 use crate::users;
 use actix_web::HttpRequest;
-use sea_orm::TransactionTrait;
 
 /// Why a refresh was refused.
 enum Refused {
@@ -51,7 +50,7 @@ pub(super) async fn refresh(
     let presented = p.require("refresh_token")?;
     // The old token is used up and its successor stored in one transaction: a
     // failure anywhere leaves the old one as it was.
-    let txn = state.db.begin().await?;
+    let txn = state.write_txn().await?;
     let rotated = rotate(state, &txn, client, p, presented).await;
     let rotated = match rotated {
         Ok(r) => finish(txn, Ok(r)).await?,

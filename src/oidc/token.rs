@@ -12,7 +12,6 @@ use crate::http::{Params, client_ip, form_params, json_no_store};
 use crate::state::AppState;
 use crate::users;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sea_orm::TransactionTrait;
 
 pub async fn token(
     req: HttpRequest,
@@ -151,11 +150,11 @@ async fn authorization_code(
     };
     // The grant and its first refresh token are written together.
     let scope = Scopes::parse(&data.scope).unwrap_or_default();
-    let txn = state.db.begin().await?;
+    let txn = state.write_txn().await?;
     let written = async {
-        grants::create(&txn, grant.clone()).await?;
+        grants::create(&*txn, grant.clone()).await?;
         if client.allows_grant("refresh_token") {
-            grants::issue_refresh(state, &txn, &grant, &scope.to_string())
+            grants::issue_refresh(state, &*txn, &grant, &scope.to_string())
                 .await
                 .map(Some)
         } else {
@@ -225,7 +224,7 @@ pub(super) async fn mint(
 /// SQLite a transaction left to its drop would keep the write lock until its
 /// connection is next used).
 pub(super) async fn finish<T>(
-    txn: sea_orm::DatabaseTransaction,
+    txn: crate::db::WriteTxn,
     result: Result<T, OAuthError>,
 ) -> Result<T, OAuthError> {
     match result {
