@@ -8,8 +8,6 @@
 //!
 //! `cargo run --release --example bench-directory`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use gapura::access::roles::{self, NewAssignment, ScopeKind};
 use gapura::clients::{self, NewClient};
 use gapura::clock::SystemClock;
@@ -23,6 +21,11 @@ use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Gapura's protocol errors are responses, not `std::error::Error`s.
+fn oauth(e: gapura::error::OAuthError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {:?}", e.code.as_str(), e.description)
+}
+
 fn pct(v: &mut [Duration], p: f64) -> f64 {
     v.sort();
     let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
@@ -31,18 +34,17 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 
 // actix-web runs each worker on a current-thread runtime: measure the same way.
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::defaults().unwrap();
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::defaults()?;
     settings.database_url = SecretString::from(
         std::env::var("BENCH_DB")
             .unwrap_or_else(|_| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display())),
     );
     settings.keys_dir = dir.path().join("keys");
     let clock = Arc::new(SystemClock);
-    let state = gapura::startup::build_state(settings, clock, "http://127.0.0.1:8080".into())
-        .await
-        .unwrap();
+    let state =
+        gapura::startup::build_state(settings, clock, "http://127.0.0.1:8080".into()).await?;
     let now = state.now();
 
     // A 5,000-unit tree: 50 OPDs × 9 bidang × 10 seksi (+ the roots) ≈ 5,000.
@@ -82,8 +84,7 @@ async fn main() {
             }
         }))
         .exec_without_returning(&state.db)
-        .await
-        .unwrap();
+        .await?;
     }
     let user = users::create(
         &state.db,
@@ -98,8 +99,7 @@ async fn main() {
             ..NewUser::default()
         },
     )
-    .await
-    .unwrap();
+    .await?;
     let (client, _) = clients::register(
         &state.db,
         &state.master,
@@ -111,12 +111,9 @@ async fn main() {
             ..NewClient::default()
         },
     )
-    .await
-    .unwrap();
+    .await?;
     for r in ["pegawai", "atasan", "verifikator", "admin", "auditor"] {
-        roles::declare(&state.db, now, &client.id, r, "")
-            .await
-            .unwrap();
+        roles::declare(&state.db, now, &client.id, r, "").await?;
     }
     for i in 0..50 {
         let role = ["pegawai", "atasan", "verifikator", "admin", "auditor"][i % 5];
@@ -142,18 +139,21 @@ async fn main() {
                 created_by: None,
             },
         )
-        .await
-        .unwrap();
+        .await?;
     }
     println!("setup: {units} units, 50 assignments in {:?}", t.elapsed());
 
-    let scope = Scopes::parse("openid profile email asn roles").unwrap();
+    let scope = Scopes::parse("openid profile email asn roles")
+        .map_err(|_| anyhow::anyhow!("bad scope"))?;
     let (mut times, mut claim_times, mut sign_times) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..2_200 {
         let t = Instant::now();
-        let extra = claims::load(&state, &client, &user, &scope).await.unwrap();
+        let extra = claims::load(&state, &client, &user, &scope)
+            .await
+            .map_err(oauth)?;
         let claimed = t.elapsed();
-        assert_eq!(extra.roles.as_ref().unwrap().structured.len(), 50);
+        let assigned = extra.roles.as_ref().map_or(0, |r| r.structured.len());
+        anyhow::ensure!(assigned == 50, "expected 50 role claims, got {assigned}");
         let ctx = tokens::GrantContext {
             grant_id: Some("g".into()),
             scope: scope.clone(),
@@ -165,10 +165,10 @@ async fn main() {
         };
         let (at, _) = tokens::access_token(&state, &client, Some(&user), &ctx)
             .await
-            .unwrap();
+            .map_err(oauth)?;
         tokens::id_token(&state, &client, &user, &ctx, Some("n"), &at)
             .await
-            .unwrap();
+            .map_err(oauth)?;
         if i >= 200 {
             times.push(t.elapsed());
             claim_times.push(claimed);
@@ -196,14 +196,15 @@ async fn main() {
         let t = Instant::now();
         entity::opd::Entity::find_by_id("OPD-07".to_owned())
             .one(&state.db)
-            .await
-            .unwrap();
+            .await?;
         floor.push(t.elapsed());
     }
     let mut claims_only = Vec::new();
     for _ in 0..2_000 {
         let t = Instant::now();
-        claims::load(&state, &client, &user, &scope).await.unwrap();
+        claims::load(&state, &client, &user, &scope)
+            .await
+            .map_err(oauth)?;
         claims_only.push(t.elapsed());
     }
     println!(
@@ -214,9 +215,7 @@ async fn main() {
     let mut roles_only = Vec::new();
     for _ in 0..2_000 {
         let t = Instant::now();
-        gapura::access::claims::for_client(&state.db, &user.id, &client.id, now)
-            .await
-            .unwrap();
+        gapura::access::claims::for_client(&state.db, &user.id, &client.id, now).await?;
         roles_only.push(t.elapsed());
     }
     println!(
@@ -231,7 +230,7 @@ async fn main() {
     );
 
     if let Ok(url) = std::env::var("BENCH_SEARCH_DB") {
-        let db = gapura::db::connect(&url).await.unwrap();
+        let db = gapura::db::connect(&url).await?;
         // Warm the pool and the server's caches before measuring.
         let warm = Instant::now();
         let mut warm_slow = 0;
@@ -242,7 +241,7 @@ async fn main() {
                 limit: Some(50),
                 cursor: None,
             };
-            people::search(&db, Condition::all(), &s).await.unwrap();
+            people::search(&db, Condition::all(), &s).await?;
             if t.elapsed().as_millis() >= 10 {
                 warm_slow += 1;
             }
@@ -267,7 +266,7 @@ async fn main() {
                     limit: Some(50),
                     cursor: None,
                 };
-                people::search(&db, Condition::all(), &s).await.unwrap();
+                people::search(&db, Condition::all(), &s).await?;
                 if i >= 20 {
                     v.push(t.elapsed());
                 }
@@ -291,9 +290,8 @@ async fn main() {
         }
         // an OPD administrator's view: everything under one Kecamatan
         let unit = gapura::directory::opd::get(&db, "KEC-BOGOR-BARAT")
-            .await
-            .unwrap()
-            .unwrap();
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("KEC-BOGOR-BARAT is not in the database"))?;
         let mut v = Vec::new();
         for i in 0..220 {
             let t = Instant::now();
@@ -307,8 +305,7 @@ async fn main() {
                 people::in_units(std::slice::from_ref(&unit.path), &[]),
                 &s,
             )
-            .await
-            .unwrap();
+            .await?;
             if i >= 20 {
                 v.push(t.elapsed());
             }
@@ -319,4 +316,5 @@ async fn main() {
             pct(&mut v, 0.99)
         );
     }
+    Ok(())
 }
