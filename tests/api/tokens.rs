@@ -19,6 +19,21 @@ async fn exchange(
     .await
 }
 
+/// Presents a refresh token (no scope parameter).
+async fn refresh(
+    app: &TestApp,
+    client: &gapura::clients::Client,
+    secret: &str,
+    token: &str,
+) -> reqwest::Response {
+    app.token(
+        client,
+        secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
 async fn introspect(
     app: &TestApp,
     client: &gapura::clients::Client,
@@ -61,15 +76,7 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
     let first = json(exchange(&app, &c, &s, &code).await).await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
 
-    let second = json(
-        app.token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
-        )
-        .await,
-    )
-    .await;
+    let second = json(refresh(&app, &c, &s, &rt1).await).await;
     let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rt1, rt2, "rotated");
     assert!(
@@ -95,22 +102,10 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
     assert_eq!(json(wide).await["error"], "invalid_scope");
 
     // Reusing the rotated token revokes everything of the grant.
-    let reuse = app
-        .token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
-        )
-        .await;
+    let reuse = refresh(&app, &c, &s, &rt1).await;
     assert_eq!(reuse.status(), 400);
     assert_eq!(json(reuse).await["error"], "invalid_grant");
-    let after = app
-        .token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
-        )
-        .await;
+    let after = refresh(&app, &c, &s, &rt2).await;
     assert_eq!(json(after).await["error"], "invalid_grant");
     assert_eq!(introspect(&app, &c, &s, &at2).await["active"], false);
     let userinfo = app
@@ -133,23 +128,11 @@ async fn refresh_token_of_another_client_is_refused_and_left_usable() {
     let code = app.code_for(&c, "openid", VERIFIER).await;
     let body = json(exchange(&app, &c, &s, &code).await).await;
     let rt = body["refresh_token"].as_str().unwrap().to_owned();
-    let stolen = app
-        .token(
-            &other,
-            &other_secret,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-        )
-        .await;
+    let stolen = refresh(&app, &other, &other_secret, &rt).await;
     assert_eq!(stolen.status(), 400);
     assert_eq!(json(stolen).await["error"], "invalid_grant");
     // The rightful client's token was not consumed, so no reuse is detected.
-    let own = app
-        .token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-        )
-        .await;
+    let own = refresh(&app, &c, &s, &rt).await;
     assert_eq!(own.status(), 200);
     assert!(app.audit_events("refresh.reuse").await.is_empty());
 }
@@ -178,15 +161,7 @@ async fn narrowed_refresh_keeps_the_granted_scope_for_the_next_one() {
     .await;
     assert_eq!(narrow["scope"], "openid");
     let next = narrow["refresh_token"].as_str().unwrap();
-    let full = json(
-        app.token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", next)],
-        )
-        .await,
-    )
-    .await;
+    let full = json(refresh(&app, &c, &s, next).await).await;
     assert_eq!(full["scope"], "openid profile");
 }
 
@@ -223,13 +198,7 @@ async fn replayed_code_fails_and_revokes_what_it_issued() {
     let at = first["access_token"].as_str().unwrap();
     assert_eq!(introspect(&app, &c, &s, at).await["active"], false);
     let rt = first["refresh_token"].as_str().unwrap();
-    let refresh = app
-        .token(
-            &c,
-            &s,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await;
+    let refresh = refresh(&app, &c, &s, rt).await;
     assert_eq!(json(refresh).await["error"], "invalid_grant");
     assert!(!app.audit_events("code.replay").await.is_empty());
 }
