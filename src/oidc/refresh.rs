@@ -3,7 +3,7 @@
 //! is a replay and ends the grant.
 
 use super::grants::{self, Grant};
-use super::token::{audit_issue, ensure_grant, finish, mint};
+use super::token::{audit_issue, ensure_grant, mint};
 use super::tokens::TokenResponse;
 use crate::clients::Client;
 use crate::domain::Scopes;
@@ -53,7 +53,10 @@ pub(super) async fn refresh(
     let txn = state.write_txn().await?;
     let rotated = rotate(state, &txn, client, p, presented).await;
     let rotated = match rotated {
-        Ok(r) => finish(txn, Ok(r)).await?,
+        Ok(r) => {
+            txn.commit().await?;
+            r
+        }
         Err(refused) => {
             let _ = txn.rollback().await;
             return Err(match refused {

@@ -223,7 +223,7 @@ pub(super) async fn mint(
 /// Commits `txn` when `result` is good, rolls it back otherwise (explicitly: on
 /// SQLite a transaction left to its drop would keep the write lock until its
 /// connection is next used).
-pub(super) async fn finish<T>(
+async fn finish<T>(
     txn: crate::db::WriteTxn,
     result: Result<T, OAuthError>,
 ) -> Result<T, OAuthError> {
