@@ -1,7 +1,12 @@
 //! Audit log: every login, consent, token issue, refresh reuse, revocation and
 //! admin action, with time, actor, subject, client, source address and result.
-//! Details are structured (JSON) and never contain a secret. Records are written
-//! in batches off the request path.
+//! Details are structured (JSON) and never contain a secret.
+//!
+//! No record is ever dropped: `record` returns only once the record is in the
+//! database, and fails when it cannot be written, so the action it describes fails
+//! too (a request answers 503, a CLI command exits non-zero). Concurrent records
+//! share one statement (group commit): while one batch is being written the next
+//! ones queue, and the writer takes them all at once.
 //!
 //! A batch is one statement whatever its size: the records travel as one JSON
 //! array parameter and the database unpacks them (`json_each` on SQLite,
@@ -69,9 +74,17 @@ struct Row {
     detail: String,
 }
 
-enum Message {
-    Event(Box<Row>),
-    Flush(oneshot::Sender<()>),
+/// A record that could not be written: the action it describes must fail.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the audit record `{event}` could not be written: {reason}")]
+pub struct AuditError {
+    pub event: &'static str,
+    pub reason: String,
+}
+
+struct Message {
+    row: Box<Row>,
+    done: oneshot::Sender<Result<(), String>>,
 }
 
 const INSERT_SQLITE: &str = "INSERT INTO audit_event (at, event, outcome, actor, subject, client_id, ip, detail) \
@@ -97,9 +110,7 @@ async fn insert(db: &DatabaseConnection, rows: &[Row]) -> Result<(), sea_orm::Db
     Ok(())
 }
 
-/// The audit log writer. Records are queued (bounded: a full queue slows callers
-/// down rather than dropping records) and written in batches by one task, so an
-/// audited request does not wait for its own database insert.
+/// The audit log writer: one task writing batches; callers wait for their batch.
 #[derive(Clone)]
 pub struct Audit {
     tx: mpsc::Sender<Message>,
@@ -107,8 +118,6 @@ pub struct Audit {
 
 const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
-/// How long a batch may wait for more records before it is written.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Audit {
     pub fn new(db: DatabaseConnection) -> Self {
@@ -117,8 +126,9 @@ impl Audit {
         Self { tx }
     }
 
-    /// Queues the event for writing.
-    pub async fn record(&self, now: i64, e: AuditEvent) {
+    /// Writes the event; returns once it is in the database.
+    pub async fn record(&self, now: i64, e: AuditEvent) -> Result<(), AuditError> {
+        let event = e.event;
         let outcome = if e.success { "success" } else { "failure" };
         tracing::debug!(target: "audit", event = e.event, outcome, actor = ?e.actor, subject = ?e.subject, client_id = ?e.client_id, ip = ?e.ip);
         let row = Row {
@@ -134,54 +144,49 @@ impl Audit {
                 .unwrap_or(Value::Object(Default::default()))
                 .to_string(),
         };
-        if self.tx.send(Message::Event(Box::new(row))).await.is_err() {
-            tracing::error!(event = e.event, "audit writer stopped; record lost");
-        }
-    }
-
-    /// Waits until everything queued so far is written (shutdown, CLI, tests).
-    pub async fn flush(&self) {
+        let fail = |reason: String| {
+            tracing::error!(event, %reason, "audit record not written; the action fails");
+            AuditError { event, reason }
+        };
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Message::Flush(done)).await.is_ok() {
-            let _ = wait.await;
+        let message = Message {
+            row: Box::new(row),
+            done,
+        };
+        if self.tx.send(message).await.is_err() {
+            return Err(fail("the audit writer has stopped".into()));
+        }
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(fail(reason)),
+            Err(_) => Err(fail("the audit writer has stopped".into())),
         }
     }
 }
 
 async fn writer(db: DatabaseConnection, mut rx: mpsc::Receiver<Message>) {
     let mut rows = Vec::with_capacity(BATCH);
-    let mut waiting = Vec::new();
+    let mut waiting = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
-        // Gather for up to LINGER after the first record (or until the batch is full
-        // or someone waits for a flush): under load each statement carries many
-        // records instead of one or two.
-        let until = tokio::time::Instant::now() + LINGER;
+        // Everything already queued goes into this statement (group commit): under
+        // load the records that arrived while the last batch was written share one.
         let mut next = Some(first);
         while let Some(message) = next {
-            match message {
-                Message::Event(row) => rows.push(*row),
-                Message::Flush(done) => waiting.push(done),
-            }
-            next = if rows.len() >= BATCH || !waiting.is_empty() {
+            rows.push(*message.row);
+            waiting.push(message.done);
+            next = if rows.len() >= BATCH {
                 None
             } else {
-                match rx.try_recv() {
-                    Ok(m) => Some(m),
-                    Err(_) => tokio::time::timeout_at(until, rx.recv())
-                        .await
-                        .ok()
-                        .flatten(),
-                }
+                rx.try_recv().ok()
             };
         }
-        if !rows.is_empty() {
-            if let Err(err) = insert(&db, &rows).await {
-                tracing::error!(error = %err, records = rows.len(), "audit records could not be written");
-            }
-            rows.clear();
+        let result = insert(&db, &rows).await.map_err(|e| e.to_string());
+        if let Err(reason) = &result {
+            tracing::error!(error = %reason, records = rows.len(), "audit records could not be written");
         }
+        rows.clear();
         for done in waiting.drain(..) {
-            let _ = done.send(());
+            let _ = done.send(result.clone());
         }
     }
 }

@@ -197,9 +197,7 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 let summary = crate::demo::load(&app.state()).await?;
                 print_demo(&app.state(), &summary);
             }
-            let state = app.state();
             app.run_until_stopped().await?;
-            state.audit.flush().await;
         }
         Command::Migrate => {
             let db =
@@ -211,12 +209,10 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(args)) => {
             let state = admin_state(settings, clock).await?;
             user_add(&state, args, cli.json).await?;
-            state.audit.flush().await;
         }
         Command::User(cmd) => {
             let state = admin_state(settings, clock).await?;
             crate::cli_users::run(&state, cmd, cli.json).await?;
-            state.audit.flush().await;
         }
         Command::Mfa(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -252,7 +248,6 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 ClientCommand::Add(args) => client_add(&state, *args, cli.json).await?,
                 ClientCommand::List => client_list(&state, cli.json).await?,
             }
-            state.audit.flush().await;
         }
         Command::Import(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -282,7 +277,7 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                                 .actor("cli")
                                 .detail(json!({"kids": kids, "delay": delay})),
                         )
-                        .await;
+                        .await?;
                     if cli.json {
                         println!("{}", json!({"created": kids, "activates_at": now + delay}));
                     } else {
@@ -311,7 +306,6 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     }
                 }
             }
-            state.audit.flush().await;
         }
     }
     Ok(())
@@ -374,7 +368,7 @@ async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Re
                 .actor("cli")
                 .subject(user.id.clone()),
         )
-        .await;
+        .await?;
     if json_out {
         println!("{}", json!({"id": user.id, "username": user.username}));
     } else {
@@ -442,7 +436,7 @@ async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow
                 .actor("cli")
                 .client(client.id.clone()),
         )
-        .await;
+        .await?;
     if json_out {
         println!(
             "{}",

@@ -126,7 +126,7 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
                 "admin.role.declare",
                 json!({"client": client, "role": r.role}),
             )
-            .await;
+            .await?;
             if json_out {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
@@ -159,7 +159,7 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
                 "admin.assignment.create",
                 json!({"id": row.id, "subject": person.id}),
             )
-            .await;
+            .await?;
             let view = AssignmentView::from(row);
             if json_out {
                 println!("{}", serde_json::to_string(&view)?);
@@ -196,14 +196,18 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
                 .await?
                 .with_context(|| format!("no assignment {id}"))?;
             roles::end(&state.db, now, &id, "ended from the command line").await?;
-            audit(state, "admin.assignment.end", json!({"id": id})).await;
+            audit(state, "admin.assignment.end", json!({"id": id})).await?;
             println!("assignment {id} ended");
         }
     }
     Ok(())
 }
 
-async fn audit(state: &AppState, event: &'static str, detail: serde_json::Value) {
+async fn audit(
+    state: &AppState,
+    event: &'static str,
+    detail: serde_json::Value,
+) -> Result<(), crate::audit::AuditError> {
     let e = AuditEvent::new(event, true).actor("cli").detail(detail);
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await
 }

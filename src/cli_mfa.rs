@@ -111,7 +111,7 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                     "admin.mfa.require",
                     json!({"scope": format!("{scope:?}"), "level": level.as_str()}),
                 )
-                .await;
+                .await?;
                 println!("{} now needs {level}", describe(&scope));
             }
         }
@@ -127,7 +127,7 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                     "admin.mfa.unrequire",
                     json!({"scope": format!("{scope:?}"), "removed": removed}),
                 )
-                .await;
+                .await?;
                 println!(
                     "{}",
                     if removed {
@@ -181,14 +181,18 @@ fn describe(scope: &policy::Scope) -> String {
     }
 }
 
-async fn audit(state: &AppState, event: &'static str, detail: serde_json::Value) {
+async fn audit(
+    state: &AppState,
+    event: &'static str,
+    detail: serde_json::Value,
+) -> Result<(), crate::audit::AuditError> {
     state
         .audit
         .record(
             state.now(),
             AuditEvent::new(event, true).actor("cli").detail(detail),
         )
-        .await;
+        .await
 }
 
 async fn set_client(state: &AppState, client_id: &str, level: Option<Acr>) -> anyhow::Result<()> {
@@ -199,7 +203,7 @@ async fn set_client(state: &AppState, client_id: &str, level: Option<Acr>) -> an
         .actor("cli")
         .client(client_id.to_owned())
         .detail(json!({"min_acr": level.map(|l| l.as_str())}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     match level {
         Some(l) => println!("client {client_id} now needs {l}"),
         None => println!("client {client_id} accepts any level"),
@@ -279,14 +283,14 @@ pub async fn reset(state: &AppState, user: &User) -> anyhow::Result<()> {
         .actor("cli")
         .subject(user.id.clone())
         .detail(json!({"factors": f, "recovery_codes": r, "sessions_ended": ended}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     authn::notify(
         state,
         &user.id,
         "factors_reset",
         json!({"factors": f, "by": "administrator"}),
     )
-    .await;
+    .await?;
     println!("{f} factor(s) and {r} recovery code(s) removed; {ended} session(s) ended");
     Ok(())
 }

@@ -62,7 +62,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
                     now,
                     audit("admin.user.password", &user).detail(json!({"sessions_ended": ended})),
                 )
-                .await;
+                .await?;
             println!("password changed; {ended} session(s) ended");
         }
         UserCommand::Sessions { login } => {
@@ -101,7 +101,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
                     now,
                     audit("admin.user.logout", &user).detail(json!({"sessions_ended": ended})),
                 )
-                .await;
+                .await?;
             println!("{ended} session(s) ended");
         }
         UserCommand::Suspend { login } => {
@@ -114,7 +114,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
             state
                 .audit
                 .record(now, audit("admin.user.suspend", &user))
-                .await;
+                .await?;
             println!("account {login} suspended");
         }
         UserCommand::Activate { login } => {
@@ -123,7 +123,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
             state
                 .audit
                 .record(now, audit("admin.user.activate", &user))
-                .await;
+                .await?;
             println!("account {login} active");
         }
         UserCommand::Factors { login } => {
@@ -142,7 +142,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
             state
                 .audit
                 .record(now, audit("admin.user.unlock", &user))
-                .await;
+                .await?;
             println!("account {login} unlocked");
         }
     }

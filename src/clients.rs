@@ -385,11 +385,12 @@ pub async fn get(state: &crate::state::AppState, client_id: &str) -> Result<Opti
     if let Some(hit) = state.clients_cache.get(&client_id.to_owned()) {
         return Ok(hit);
     }
+    let generation = state.clients_cache.generation();
     let found = find(&state.db, client_id).await?;
     if client_id.len() <= 255 {
         state
             .clients_cache
-            .insert(client_id.to_owned(), found.clone());
+            .insert_at(generation, client_id.to_owned(), found.clone());
     }
     Ok(found)
 }

@@ -236,6 +236,13 @@ impl From<crate::store::StoreError> for OAuthError {
     }
 }
 
+/// An action that could not be audited does not happen: 503.
+impl From<crate::audit::AuditError> for OAuthError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        OAuthError::unavailable(e)
+    }
+}
+
 impl From<crate::keys::KeysError> for OAuthError {
     fn from(e: crate::keys::KeysError) -> Self {
         OAuthError::internal(e)

@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod audit;
 pub mod authn;
 pub mod cache;
+pub mod changes;
 pub mod cli;
 pub mod cli_directory;
 pub mod cli_mfa;

@@ -38,6 +38,8 @@ pub enum StartupError {
     Http(String),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("audit: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     #[error("first administrator: {0}")]
     Admin(#[from] crate::users::UserError),
 }
@@ -62,9 +64,10 @@ pub async fn build_state(
     let keys = KeyManager::new(db.clone(), master.clone())?;
     keys.ensure_keys(clock.now()).await?;
     let hasher = PasswordHasher::new(&settings.password)?;
-    let store = match &settings.redis_url {
+    let store = Store::database(db.clone());
+    let volatile = match &settings.redis_url {
         Some(url) => Store::redis(url.expose_secret(), &settings.store_prefix)?,
-        None => Store::memory(),
+        None => store.clone(),
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -86,6 +89,7 @@ pub async fn build_state(
         secure_cookies: url.scheme() == "https",
         issuer,
         store,
+        volatile,
         audit: Audit::new(db.clone()),
         db,
         keys,
@@ -121,6 +125,8 @@ impl Application {
         let state = web::Data::new(build_state(settings, clock, issuer).await?);
         bootstrap_admin(&state).await?;
         crate::db::spawn_checkpointer(state.db.clone());
+        // Always on, also in tests: it is how a change made elsewhere arrives.
+        crate::changes::spawn_watcher(state.clone());
         if state.settings.background_jobs {
             spawn_maintenance(state.clone());
         }
@@ -202,7 +208,9 @@ fn spawn_maintenance(state: web::Data<AppState>) {
                 tokio::task::spawn_blocking(crate::alloc::trim);
             }
             if round.is_multiple_of(15) {
-                state.store.sweep();
+                if let Err(e) = state.store.sweep().await {
+                    tracing::warn!(error = %e, "expired store entries could not be removed");
+                }
                 if let Err(e) = state.keys.reload(state.now()).await {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");
                 }
@@ -246,7 +254,7 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
                 .actor("system")
                 .subject(user.id),
         )
-        .await;
+        .await?;
     if generated {
         println!(
             "\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; change it after logging in)\n",

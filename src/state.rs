@@ -18,7 +18,12 @@ pub struct AppState {
     /// Issuer identifier without trailing slash; endpoints hang below it.
     pub issuer: String,
     pub db: DatabaseConnection,
+    /// The durable store (the database): sessions, replay caches, revocations,
+    /// lockouts.
     pub store: Store,
+    /// What may be lost without harm (codes, ceremonies): Redis when configured,
+    /// else the database.
+    pub volatile: Store,
     pub keys: KeyManager,
     pub master: Arc<MasterKeys>,
     pub clock: SharedClock,

@@ -165,9 +165,12 @@ pub async fn get(state: &crate::state::AppState, id: &str) -> Result<Option<User
     if let Some(hit) = state.users_cache.get(&id.to_owned()) {
         return Ok(hit);
     }
+    let generation = state.users_cache.generation();
     let found = find_by_id(&state.db, id).await?;
     if id.len() <= 64 {
-        state.users_cache.insert(id.to_owned(), found.clone());
+        state
+            .users_cache
+            .insert_at(generation, id.to_owned(), found.clone());
     }
     Ok(found)
 }

@@ -19,6 +19,7 @@ mod m20261125_000001_create_authn_factor;
 mod m20261125_000002_create_recovery_code;
 mod m20261125_000003_client_min_acr;
 mod m20261125_000004_create_acr_policy;
+mod m20261129_000001_durable_store;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_recovery_code::Migration),
             Box::new(m20261125_000003_client_min_acr::Migration),
             Box::new(m20261125_000004_create_acr_policy::Migration),
+            Box::new(m20261129_000001_durable_store::Migration),
         ]
     }
 }

@@ -63,7 +63,7 @@ pub async fn get(
         let e = AuditEvent::new("admin.nik.view", true)
             .actor(ctx.actor())
             .subject(u.id.clone());
-        state.audit.record(state.now(), e).await;
+        state.audit.record(state.now(), e).await?;
     }
     Ok(HttpResponse::Ok().json(people::admin_view(&u, reveal)))
 }
@@ -143,7 +143,7 @@ pub async fn update(
             .subject(after.id.clone())
             .detail(json!({"from": old_opd, "to": after.opd_code, "assignments_ended": ended}));
     }
-    state.audit.record(now, e).await;
+    state.audit.record(now, e).await?;
     Ok(HttpResponse::Ok().json(people::admin_view(&after, false)))
 }
 

@@ -109,7 +109,15 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Forbidden(m) => ApiError::Forbidden(m),
             DirectoryError::Io(m) => ApiError::Invalid(m),
             DirectoryError::Db(e) => e.into(),
+            DirectoryError::Audit(e) => e.into(),
         }
+    }
+}
+
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        tracing::error!(error = %e, "refused: cannot be audited");
+        ApiError::Unavailable
     }
 }
 

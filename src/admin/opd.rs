@@ -142,7 +142,7 @@ pub async fn create(
         "opd.create",
         json!({"code": u.code, "parent": u.parent_code}),
     )
-    .await;
+    .await?;
     Ok(HttpResponse::Created().json(Unit::from(u)))
 }
 
@@ -203,7 +203,7 @@ pub async fn update(
             "closed": after.closed_at.is_some(),
         }),
     )
-    .await;
+    .await?;
     Ok(HttpResponse::Ok().json(Unit::from(after)))
 }
 
@@ -215,7 +215,7 @@ pub async fn delete(
     let ctx = auth::admin(&state, &req).await?;
     changeable(&state, &ctx, &code).await?;
     opd::delete(&state.db, &code).await?;
-    audit(&state, &ctx, "opd.delete", json!({"code": code.as_str()})).await;
+    audit(&state, &ctx, "opd.delete", json!({"code": code.as_str()})).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -224,9 +224,9 @@ async fn audit(
     ctx: &AdminContext,
     event: &'static str,
     detail: serde_json::Value,
-) {
+) -> Result<(), crate::audit::AuditError> {
     let e = AuditEvent::new(event, true)
         .actor(ctx.actor())
         .detail(detail);
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await
 }

@@ -56,7 +56,7 @@ pub async fn declare(
         .actor(ctx.actor())
         .client(client_id.as_str())
         .detail(json!({"role": role.role}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(HttpResponse::Created().json(role))
 }
 
@@ -147,7 +147,7 @@ pub async fn assign(
         .subject(person.id)
         .client(a.client_id.clone())
         .detail(json!({"id": a.id, "role": a.role, "opd": a.opd_code, "scope": a.scope_kind}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(HttpResponse::Created().json(AssignmentView::from(a)))
 }
 
@@ -191,7 +191,7 @@ pub async fn end(
         .subject(a.user_id.clone())
         .client(a.client_id.clone())
         .detail(json!({"id": a.id}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -105,12 +105,12 @@ pub async fn notify(
     user_id: &str,
     topic: &'static str,
     detail: serde_json::Value,
-) {
+) -> Result<(), crate::audit::AuditError> {
     let e = crate::audit::AuditEvent::new("person.notice", true)
         .actor("system")
         .subject(user_id.to_owned())
         .detail(serde_json::json!({"topic": topic, "detail": detail}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await
 }
 
 /// The level a session's `acr` claim stands for (unknown values count as the weakest).

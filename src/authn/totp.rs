@@ -243,7 +243,12 @@ mod tests {
 
     #[tokio::test]
     async fn replay_is_refused() {
-        let store = Store::memory();
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.path().display()))
+            .await
+            .unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        let store = Store::database(db);
         let secret = b"12345678901234567890";
         let now = 1_234_567_890;
         let code = code_at(secret, now);

@@ -95,7 +95,7 @@ pub async fn start_registration(
         .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
     let ceremony = random_token(24);
     state
-        .store
+        .volatile
         .put_json(&key("reg", &ceremony), &(user_id, reg), CEREMONY_TTL)
         .await?;
     let mut options = to_json(&ccr)?;
@@ -119,7 +119,7 @@ pub async fn finish_registration(
     label: &str,
 ) -> Result<Factor, PasskeyError> {
     let Some((owner, reg)) = state
-        .store
+        .volatile
         .take_json::<(String, PasskeyRegistration)>(&key("reg", ceremony))
         .await?
     else {
@@ -191,7 +191,7 @@ pub async fn start_authentication(
         .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
     let ceremony = random_token(24);
     state
-        .store
+        .volatile
         .put_json(&key("auth", &ceremony), &(user_id, auth), CEREMONY_TTL)
         .await?;
     Ok((ceremony, to_json(&rcr)?))
@@ -220,7 +220,7 @@ pub async fn finish_authentication(
     credential_json: &str,
 ) -> Result<Verified, PasskeyError> {
     let Some((owner, auth)) = state
-        .store
+        .volatile
         .take_json::<(String, PasskeyAuthentication)>(&key("auth", ceremony))
         .await?
     else {
@@ -255,7 +255,7 @@ pub async fn start_discoverable(state: &AppState) -> Result<(String, Value), Pas
         .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
     let ceremony = random_token(24);
     state
-        .store
+        .volatile
         .put_json(&key("disc", ceremony.as_str()), &auth, CEREMONY_TTL)
         .await?;
     Ok((ceremony, to_json(&rcr)?))
@@ -268,7 +268,7 @@ pub async fn finish_discoverable(
     credential_json: &str,
 ) -> Result<Verified, PasskeyError> {
     let Some(auth) = state
-        .store
+        .volatile
         .take_json::<DiscoverableAuthentication>(&key("disc", ceremony))
         .await?
     else {

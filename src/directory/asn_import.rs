@@ -253,7 +253,7 @@ pub async fn import<R: Read>(
             .actor(opts.actor.clone())
             .subject(user_id.clone())
             .detail(serde_json::json!({"from": from, "to": to, "assignments_ended": ids}));
-        state.audit.record(now, e).await;
+        state.audit.record(now, e).await?;
     }
     let e = AuditEvent::new("directory.import.asn", true)
         .actor(opts.actor.clone())
@@ -262,7 +262,7 @@ pub async fn import<R: Read>(
             "suspended": report.suspended, "reactivated": report.reactivated,
             "mutasi": report.mutasi, "sync": opts.sync,
         }));
-    state.audit.record(now, e).await;
+    state.audit.record(now, e).await?;
     Ok(report)
 }
 

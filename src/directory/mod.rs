@@ -31,6 +31,8 @@ pub enum DirectoryError {
     Db(#[from] DbErr),
     #[error("cannot read the file: {0}")]
     Io(String),
+    #[error("{0}")]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 impl From<crate::error::OAuthError> for DirectoryError {

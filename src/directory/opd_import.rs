@@ -202,11 +202,11 @@ pub async fn import<R: Read>(
         let e = AuditEvent::new("opd.change", true)
             .actor(actor)
             .detail(detail);
-        state.audit.record(now, e).await;
+        state.audit.record(now, e).await?;
     }
     let e = AuditEvent::new("directory.import.opd", true)
         .actor(actor)
         .detail(serde_json::json!({"rows": report.rows, "created": report.created, "updated": report.updated}));
-    state.audit.record(now, e).await;
+    state.audit.record(now, e).await?;
     Ok(report)
 }

@@ -32,7 +32,7 @@ pub async fn end_access(
         .actor(actor)
         .subject(user_id)
         .detail(serde_json::json!({"reason": reason, "grants_revoked": ids.len()}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(ids.len())
 }
 
@@ -71,6 +71,6 @@ pub async fn reactivate(
     let e = AuditEvent::new("account.reactivate", true)
         .actor(actor)
         .subject(id);
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(row)
 }

@@ -107,14 +107,20 @@ pub async fn remove(
         .subject(ctx.user.id.clone())
         .ip(client_ip(&req))
         .detail(json!({"kind": removed.kind, "label": removed.label}));
-    state.audit.record(state.now(), e).await;
-    authn::notify(
+    if state.audit.record(state.now(), e).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
+    if authn::notify(
         &state,
         &ctx.user.id,
         "factor_removed",
         json!({"kind": removed.kind, "label": removed.label}),
     )
-    .await;
+    .await
+    .is_err()
+    {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
     see_other("/account/security")
 }
 
@@ -141,6 +147,8 @@ pub async fn regenerate(
         .subject(ctx.user.id.clone())
         .ip(client_ip(&req))
         .detail(json!({"count": codes.len()}));
-    state.audit.record(state.now(), e).await;
+    if state.audit.record(state.now(), e).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
     recovery_page(&state, &req, ctx.lang, "", codes, None)
 }

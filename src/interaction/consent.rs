@@ -110,7 +110,9 @@ pub async fn submit(
     .client(ar.client_id.clone())
     .ip(client_ip(&req))
     .detail(serde_json::json!({"scope": ar.scope}));
-    state.audit.record(state.now(), event).await;
+    if state.audit.record(state.now(), event).await.is_err() {
+        return ui::error_page(&state, &req, lang, "unavailable");
+    }
     if !allow {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person denied the request");
         return authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e);

@@ -44,7 +44,7 @@ async fn guard(state: &AppState, ctx: &Ctx) -> Result<factors::Summary, HttpResp
 /// The secret waiting for confirmation in this session, created on first view.
 async fn pending_secret(state: &AppState, ctx: &Ctx, create: bool) -> Option<Vec<u8>> {
     let key = pending_secret_key(&ctx.sso.sid);
-    if let Some(sealed) = state.store.get(&key).await.ok().flatten() {
+    if let Some(sealed) = state.volatile.get(&key).await.ok().flatten() {
         return state.master.decrypt(&sealed, PENDING_AAD).ok();
     }
     if !create {
@@ -53,7 +53,7 @@ async fn pending_secret(state: &AppState, ctx: &Ctx, create: bool) -> Option<Vec
     let secret = totp::new_secret();
     let sealed = state.master.encrypt(&secret, PENDING_AAD);
     state
-        .store
+        .volatile
         .put(&key, &sealed, PENDING_SECRET_TTL)
         .await
         .ok()?;
@@ -159,7 +159,12 @@ pub async fn totp_submit(
     match totp::verify(&state.store, &ctx.user.id, &secret, code, now).await {
         Ok(totp::Verdict::Accepted) => {}
         Ok(_) => {
-            mfa::record_failure(&state, &req, &ctx, "totp-enroll").await;
+            if mfa::record_failure(&state, &req, &ctx, "totp-enroll")
+                .await
+                .is_err()
+            {
+                return ui::error_page(&state, &req, ctx.lang, "unavailable");
+            }
             return render(
                 &state,
                 &req,
@@ -177,7 +182,10 @@ pub async fn totp_submit(
     {
         return ui::error_page(&state, &req, ctx.lang, "unavailable");
     }
-    let _ = state.store.delete(&pending_secret_key(&ctx.sso.sid)).await;
+    let _ = state
+        .volatile
+        .delete(&pending_secret_key(&ctx.sso.sid))
+        .await;
     enrolled(&state, &req, &ctx, &summary, "totp", "TOTP", &[amr::OTP]).await
 }
 
@@ -262,14 +270,20 @@ async fn enrolled(
         .subject(ctx.user.id.clone())
         .ip(client_ip(req))
         .detail(json!({"kind": kind, "label": label}));
-    state.audit.record(now, e).await;
-    authn::notify(
+    if state.audit.record(now, e).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
+    if authn::notify(
         state,
         &ctx.user.id,
         "factor_added",
         json!({"kind": kind, "label": label}),
     )
-    .await;
+    .await
+    .is_err()
+    {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
     let codes = if !before.has_second_factor() || before.recovery_left == 0 {
         match recovery::regenerate(&state.db, &state.master, &ctx.user.id, now).await {
             Ok(c) => Some(c),
@@ -288,7 +302,9 @@ async fn enrolled(
         .actor(ctx.user.id.clone())
         .subject(ctx.user.id.clone())
         .detail(json!({"count": codes.len(), "sid": started.session.sid}));
-    state.audit.record(now, e).await;
+    if state.audit.record(now, e).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
     let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
     let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);
     let _ = resp.add_cookie(&session::cookie(state, &started.cookie_value));

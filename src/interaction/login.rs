@@ -215,7 +215,12 @@ pub async fn submit(
         Ok(Verdict::Open) => {}
         Ok(Verdict::Locked(until)) => {
             state.metrics.login(LoginResult::Locked);
-            state.audit.record(state.now(), audit(false).detail(serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}))).await;
+            let locked = audit(false).detail(
+                serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}),
+            );
+            if state.audit.record(state.now(), locked).await.is_err() {
+                return ui::error_page(&state, &req, lang, "unavailable");
+            }
             let minutes = ((until - state.now()) as f64 / 60.0).ceil().max(1.0) as i64;
             return render(
                 &state,
@@ -246,13 +251,10 @@ pub async fn submit(
     };
     if let Some(reason) = failure {
         state.metrics.login(LoginResult::Failure);
-        state
-            .audit
-            .record(
-                state.now(),
-                audit(false).detail(serde_json::json!({"reason": reason, "method": "pwd"})),
-            )
-            .await;
+        let failed = audit(false).detail(serde_json::json!({"reason": reason, "method": "pwd"}));
+        if state.audit.record(state.now(), failed).await.is_err() {
+            return ui::error_page(&state, &req, lang, "unavailable");
+        }
         let (lock, count) = match login_guard::failure(&state, &account, &ip).await {
             Ok(r) => r,
             Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
@@ -267,7 +269,9 @@ pub async fn submit(
                 Some(u) => e.subject(u.id.clone()),
                 None => e,
             };
-            state.audit.record(state.now(), e).await;
+            if state.audit.record(state.now(), e).await.is_err() {
+                return ui::error_page(&state, &req, lang, "unavailable");
+            }
         }
         // Progressive delay: each failure from this address slows the next answer.
         tokio::time::sleep(std::time::Duration::from_millis(
@@ -345,13 +349,10 @@ pub async fn establish(
         return ui::error_page(state, req, lang, "unavailable");
     };
     let (cookie_value, handle, sso) = (started.cookie_value, started.handle, started.session);
-    state
-        .audit
-        .record(
-            state.now(),
-            event.detail(serde_json::json!({"method": method, "sid": sso.sid, "acr": sso.acr})),
-        )
-        .await;
+    let event = event.detail(serde_json::json!({"method": method, "sid": sso.sid, "acr": sso.acr}));
+    if state.audit.record(state.now(), event).await.is_err() {
+        return ui::error_page(state, req, lang, "unavailable");
+    }
     let mut resp = continue_request(state, pending_request, handle, sso, "/").await;
     let _ = resp.add_cookie(&session::cookie(state, &cookie_value));
     resp

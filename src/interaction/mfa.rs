@@ -140,14 +140,20 @@ pub async fn submit(
                         .subject(ctx.user.id.clone())
                         .ip(client_ip(&req))
                         .detail(json!({"remaining": left}));
-                    state.audit.record(now, e).await;
-                    crate::authn::notify(
+                    if state.audit.record(now, e).await.is_err() {
+                        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                    }
+                    if crate::authn::notify(
                         &state,
                         &ctx.user.id,
                         "recovery_code_used",
                         json!({"remaining": left}),
                     )
-                    .await;
+                    .await
+                    .is_err()
+                    {
+                        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                    }
                     true
                 }
                 Ok(false) => false,
@@ -157,7 +163,9 @@ pub async fn submit(
         _ => return ui::error_page(&state, &req, ctx.lang, "bad_request"),
     };
     if !accepted {
-        record_failure(&state, &req, &ctx, method).await;
+        if record_failure(&state, &req, &ctx, method).await.is_err() {
+            return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        }
         return render(
             &state,
             &req,
@@ -203,7 +211,9 @@ pub async fn passkey_submit(
         Ok(v) => stepped_up(&state, &req, &ctx, &v.methods, "passkey").await,
         Err(e) => {
             tracing::info!(error = %e, "passkey step-up refused");
-            record_failure(&state, &req, &ctx, "passkey").await;
+            if record_failure(&state, &req, &ctx, "passkey").await.is_err() {
+                return ui::error_page(&state, &req, ctx.lang, "unavailable");
+            }
             render(
                 &state,
                 &req,

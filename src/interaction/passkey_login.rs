@@ -72,7 +72,9 @@ pub async fn submit(
     let Some((user, v)) = user else {
         let e =
             base(false).detail(serde_json::json!({"method": "passkey", "reason": "not_accepted"}));
-        state.audit.record(state.now(), e).await;
+        if state.audit.record(state.now(), e).await.is_err() {
+            return ui::error_page(&state, &req, lang, "unavailable");
+        }
         return login::render_passkey_failure(&state, &req, lang, req_id, ar.as_ref()).await;
     };
     let (amr, acr) = authn::combine(&[], &v.methods);

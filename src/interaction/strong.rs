@@ -118,7 +118,9 @@ pub async fn stepped_up(
     if let Some(ar) = &ctx.ar {
         e = e.client(ar.client_id.clone());
     }
-    state.audit.record(state.now(), e).await;
+    if state.audit.record(state.now(), e).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+    }
     let mut resp = continue_request(
         state,
         ctx.pending(),
@@ -146,14 +148,19 @@ pub async fn locked_out(state: &AppState, user_id: &str) -> bool {
         .is_some_and(|n| n >= MAX_FAILURES)
 }
 
-pub async fn record_failure(state: &AppState, req: &HttpRequest, ctx: &Ctx, method: &str) {
+pub async fn record_failure(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    method: &str,
+) -> Result<(), crate::audit::AuditError> {
     let _ = state.store.incr(&fail_key(&ctx.user.id), FAIL_WINDOW).await;
     let e = AuditEvent::new("mfa.verify", false)
         .actor(ctx.user.id.clone())
         .subject(ctx.user.id.clone())
         .ip(client_ip(req))
         .detail(json!({"method": method}));
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await
 }
 
 fn json_error(status: StatusCode, error: &str) -> HttpResponse {

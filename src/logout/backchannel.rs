@@ -201,7 +201,7 @@ async fn record(
             .client(client_id)
             .subject(user_id)
             .detail(json!({"delivery": id, "attempts": attempts, "error": outcome.err()}));
-        state.audit.record(now, event).await;
+        state.audit.record(now, event).await?;
     }
     Ok(())
 }

@@ -107,7 +107,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
     }
     let id = random_token(24);
     if state
-        .store
+        .volatile
         .put_json(&format!("logout:{id}"), &pending, PENDING_TTL)
         .await
         .is_err()
@@ -138,7 +138,7 @@ async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes)
     }
     let pending = match form.get("logout_id").filter(|id| id.len() <= 64) {
         Some(id) => match state
-            .store
+            .volatile
             .take_json::<Pending>(&format!("logout:{id}"))
             .await
         {

@@ -52,7 +52,7 @@ pub async fn end_session(
     let event = AuditEvent::new("session.end", true)
         .subject(s.user_id.clone())
         .detail(serde_json::json!({"reason": reason.as_str(), "sid": s.sid, "clients": s.clients.iter().map(|c| &c.client_id).collect::<Vec<_>>()}));
-    state.audit.record(state.now(), event).await;
+    state.audit.record(state.now(), event).await?;
     Ok(true)
 }
 

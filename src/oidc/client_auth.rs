@@ -94,7 +94,7 @@ pub async fn authenticate(
         if let Some(id) = claimed.filter(|id| id.len() <= 255) {
             event = event.client(id);
         }
-        state.audit.record(state.now(), event).await;
+        state.audit.record(state.now(), event).await?;
     }
     result
 }

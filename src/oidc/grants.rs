@@ -41,16 +41,19 @@ pub async fn find_in(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant
     Ok(grant::Entity::find_by_id(id.to_owned()).one(db).await?)
 }
 
-/// Whether a grant exists and is not revoked (cached for two seconds; revocations
-/// made by this instance are seen at once).
+/// Whether a grant exists and is not revoked (cached; a revocation anywhere clears
+/// the cache through the `grant` change epoch).
 pub async fn is_live(state: &AppState, id: &str) -> Result<bool, OAuthError> {
     if let Some(live) = state.grants_cache.get(&id.to_owned()) {
         return Ok(live);
     }
+    let generation = state.grants_cache.generation();
     let live = find(state, id)
         .await?
         .is_some_and(|g| g.revoked_at.is_none());
-    state.grants_cache.insert(id.to_owned(), live);
+    state
+        .grants_cache
+        .insert_at(generation, id.to_owned(), live);
     Ok(live)
 }
 
@@ -144,12 +147,7 @@ pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<()
         .filter(grant::Column::RevokedAt.is_null())
         .exec(&state.db)
         .await?;
-    state.grants_cache.insert(grant_id.to_owned(), false);
-    let ttl = state.settings.tokens.access_token_ttl + 60;
-    state
-        .store
-        .put(&super::tokens::revoked_grant_key(grant_id), reason, ttl)
-        .await?;
+    state.grants_cache.invalidate(&grant_id.to_owned());
     Ok(())
 }
 
@@ -210,7 +208,7 @@ pub async fn revoke_for_replay(
     if let Some(s) = subject {
         e = e.subject(s);
     }
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await?;
     Ok(())
 }
 

@@ -95,7 +95,7 @@ pub(super) async fn refresh(
         "refresh_token",
         &response.scope,
     )
-    .await;
+    .await?;
     Ok(response)
 }
 

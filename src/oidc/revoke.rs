@@ -42,7 +42,7 @@ pub async fn revoke(
         if let Some(s) = subject {
             e = e.subject(s);
         }
-        state.audit.record(state.now(), e).await;
+        state.audit.record(state.now(), e).await?;
     }
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -41,7 +41,7 @@ pub async fn token(
                 .client(client.id.clone())
                 .ip(client_ip(&req))
                 .detail(serde_json::json!({"grant_type": grant_type, "error": e.code.as_str(), "reason": e.description}));
-            state.audit.record(state.now(), event).await;
+            state.audit.record(state.now(), event).await?;
         }
     }
     Ok(json_no_store(&response?))
@@ -77,7 +77,11 @@ async fn authorization_code(
     if code.len() > 128 {
         return Err(OAuthError::invalid_grant("unknown code"));
     }
-    let Some(data) = state.store.take_json::<CodeData>(&code_key(code)).await? else {
+    let Some(data) = state
+        .volatile
+        .take_json::<CodeData>(&code_key(code))
+        .await?
+    else {
         if let Some(grant_id) = state.store.get(&code_used_key(code)).await? {
             grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req))
                 .await?;
@@ -181,7 +185,7 @@ async fn authorization_code(
         "authorization_code",
         &response.scope,
     )
-    .await;
+    .await?;
     Ok(response)
 }
 
@@ -280,7 +284,7 @@ async fn client_credentials(
         "client_credentials",
         &scope.to_string(),
     )
-    .await;
+    .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -298,7 +302,7 @@ pub(super) async fn audit_issue(
     subject: Option<&str>,
     grant_type: &str,
     scope: &str,
-) {
+) -> Result<(), crate::audit::AuditError> {
     state.metrics.token(grant_type);
     let mut e = AuditEvent::new("token.issue", true)
         .client(client.id.clone())
@@ -307,7 +311,7 @@ pub(super) async fn audit_issue(
     if let Some(s) = subject {
         e = e.subject(s);
     }
-    state.audit.record(state.now(), e).await;
+    state.audit.record(state.now(), e).await
 }
 
 #[cfg(test)]

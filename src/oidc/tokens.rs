@@ -174,11 +174,11 @@ fn revoked_jti_key(jti: &str) -> String {
     format!("revoked:jti:{jti}")
 }
 
-pub fn revoked_grant_key(gid: &str) -> String {
-    format!("revoked:grant:{gid}")
-}
-
-/// A live access token: valid signature, not expired, not revoked (itself or its grant).
+/// The one gate of every bearer access token — UserInfo, introspection, the admin,
+/// directory and SCIM APIs: valid signature (our keys), not expired, not revoked
+/// itself (durable marker), and its grant still live (the database's word; a grant
+/// revoked anywhere, by logout, suspension, reuse detection or an administrator,
+/// ends its access tokens here at once).
 pub async fn check_access_token(
     state: &AppState,
     token: &str,
@@ -199,15 +199,14 @@ pub async fn check_access_token(
     if v.int("exp").is_none_or(|exp| exp <= state.now()) {
         return Ok(None);
     }
-    // Revocation of the token itself or of its grant: one store round trip.
-    let markers: Vec<String> = [
-        v.str("jti").map(revoked_jti_key),
-        v.str("gid").map(revoked_grant_key),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if state.store.exists_any(&markers).await? {
+    if let Some(jti) = v.str("jti")
+        && state.store.exists_any(&[revoked_jti_key(jti)]).await?
+    {
+        return Ok(None);
+    }
+    if let Some(gid) = v.str("gid")
+        && !super::grants::is_live(state, gid).await?
+    {
         return Ok(None);
     }
     Ok(Some(v))

@@ -87,13 +87,6 @@ async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse
             "the token does not carry the openid scope",
         )));
     }
-    // The database is the authority on revocation (store marks do not survive a
-    // Redis restart); read through the grant cache.
-    if let Some(gid) = v.str("gid")
-        && !super::grants::is_live(state, gid).await?
-    {
-        return Err(bearer(OAuthError::invalid_token("the grant was revoked")));
-    }
     let user = users::get(state, v.str("sub").unwrap_or_default())
         .await?
         .filter(users::is_active)

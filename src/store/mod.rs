@@ -1,15 +1,21 @@
-//! The ephemeral store: sessions, authorization codes, pending login requests,
-//! replay caches, brute-force counters. Every value expires by TTL. One interface,
-//! two back ends: in-process (the embedded default, one instance) and Redis
-//! (`REDIS_URL`: several instances act as one).
+//! The key-value store: values that expire by TTL, sets and time indexes. One
+//! interface, two back ends:
+//!
+//! - the database (`kv_entry`, `kv_member`): the authority for security state —
+//!   SSO sessions, replay caches, revocations, lockouts. It is `AppState::store`,
+//!   always: shared by every instance and by the CLI, kept across restarts.
+//! - Redis (`REDIS_URL`): `AppState::volatile`, for what is safe to lose because
+//!   losing it only refuses (an authorization code's 60 s, a WebAuthn ceremony, a
+//!   logout confirmation, a TOTP enrolment in progress). Without Redis the volatile
+//!   store is the database too.
 //!
 //! Protocol lifetimes (a code's 60 s) are checked against the injected clock in the
 //! stored value itself; the TTL here bounds how long the value lives at all.
 
-mod memory;
+mod db_store;
 mod redis_store;
 
-pub use memory::MemoryStore;
+pub use db_store::DbStore;
 pub use redis_store::RedisStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,22 +26,22 @@ pub enum StoreError {
 
 #[derive(Clone)]
 pub enum Store {
-    Memory(MemoryStore),
+    Database(DbStore),
     Redis(RedisStore),
 }
 
 macro_rules! dispatch {
     ($self:ident, $s:ident => $body:expr) => {
         match $self {
-            Store::Memory($s) => Ok($body),
+            Store::Database($s) => $body.await,
             Store::Redis($s) => $body.await,
         }
     };
 }
 
 impl Store {
-    pub fn memory() -> Self {
-        Store::Memory(MemoryStore::default())
+    pub fn database(db: sea_orm::DatabaseConnection) -> Self {
+        Store::Database(DbStore::new(db))
     }
 
     /// Connects lazily: Gapura starts while Redis is down and recovers when it returns.
@@ -45,7 +51,7 @@ impl Store {
 
     pub fn kind(&self) -> &'static str {
         match self {
-            Store::Memory(_) => "memory",
+            Store::Database(_) => "database",
             Store::Redis(_) => "redis",
         }
     }
@@ -73,10 +79,7 @@ impl Store {
         if keys.is_empty() {
             return Ok(false);
         }
-        match self {
-            Store::Memory(s) => Ok(keys.iter().any(|k| s.get(k).is_some())),
-            Store::Redis(s) => s.exists_any(keys).await,
-        }
+        dispatch!(self, s => s.exists_any(keys))
     }
 
     /// Atomically reads and removes: the basis of single-use values.
@@ -130,10 +133,11 @@ impl Store {
         dispatch!(self, s => s.ping())
     }
 
-    /// Drops expired entries (the in-process store; Redis expires by itself).
-    pub fn sweep(&self) {
-        if let Store::Memory(m) = self {
-            m.sweep()
+    /// Drops expired entries (the database; Redis expires by itself).
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        match self {
+            Store::Database(s) => s.sweep().await,
+            Store::Redis(_) => Ok(0),
         }
     }
 
