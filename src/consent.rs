@@ -6,16 +6,19 @@ use crate::state::AppState;
 use entity::consent;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-pub async fn covers(
+/// When the person last approved this client, if what they approved covers `scope`.
+pub async fn granted_at(
     state: &AppState,
     user_id: &str,
     client_id: &str,
     scope: &Scopes,
-) -> Result<bool, OAuthError> {
+) -> Result<Option<i64>, OAuthError> {
     let row = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
         .one(&state.db)
         .await?;
-    Ok(row.is_some_and(|r| Scopes::parse(&r.scope).is_ok_and(|granted| scope.is_subset(&granted))))
+    Ok(row
+        .filter(|r| Scopes::parse(&r.scope).is_ok_and(|granted| scope.is_subset(&granted)))
+        .map(|r| r.granted_at))
 }
 
 pub async fn remember(

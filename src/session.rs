@@ -37,6 +37,10 @@ pub struct SsoSession {
     pub clients: Vec<SessionClient>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Changes at every first-factor login (password, passkey), never at a step-up:
+    /// what `prompt=login` and `max_age=0` need to see change.
+    #[serde(default)]
+    pub login_id: String,
 }
 
 impl SsoSession {
@@ -141,6 +145,7 @@ pub async fn start(
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(200).collect()),
+        login_id: random_token(16),
     };
     let cookie_value = random_token(32);
     let handle = token_digest(&cookie_value);
@@ -152,9 +157,20 @@ pub async fn start(
     })
 }
 
+/// How the person proved themselves again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// A first factor again (password, passkey login): new `auth_time`, new login.
+    Login,
+    /// A further factor on top of the login (step-up): a new `auth_time` (the
+    /// person did authenticate), but the same login, so a step-up never satisfies
+    /// `prompt=login` or `max_age=0`, which ask for the login itself.
+    StepUp,
+}
+
 /// A new cookie value (no fixation) for the same logical session: same `sid`, same
-/// applications, same start; `acr`, `amr` and `auth_time` become those of the
-/// authentication just made (a repeated login or a step-up). The old handle dies.
+/// applications, same start; `acr` and `amr` become those of the authentication
+/// just made. The old handle dies.
 pub async fn renew(
     state: &AppState,
     req: &HttpRequest,
@@ -162,11 +178,15 @@ pub async fn renew(
     old: &SsoSession,
     acr: &str,
     amr: Vec<String>,
+    how: Renewal,
 ) -> Result<Started, StoreError> {
     let mut started = start(state, req, &old.user_id, acr, amr).await?;
     started.session.sid = old.sid.clone();
     started.session.clients = old.clients.clone();
     started.session.created_at = old.created_at;
+    if how == Renewal::StepUp {
+        started.session.login_id = old.login_id.clone();
+    }
     save(state, &started.handle, &mut started.session).await?;
     remove(state, old_handle, old).await?;
     Ok(started)

@@ -5,7 +5,7 @@ use crate::audit::AuditEvent;
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid};
-use crate::oidc::authorize::{self, AuthRequest, pending_key};
+use crate::oidc::authorize::{self, AuthRequest};
 use crate::session;
 use crate::state::AppState;
 use crate::ui::{
@@ -18,16 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
     let req_id = params.get("req").unwrap_or_default();
-    let ar: Option<AuthRequest> = if req_id.len() <= 64 {
-        state
-            .store
-            .get_json(&pending_key(req_id))
-            .await
-            .ok()
-            .flatten()
-    } else {
-        None
-    };
+    let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let Some(ar) = ar else {
         return ui::error_page(&state, &req, lang, "expired");
@@ -78,21 +69,11 @@ pub async fn submit(
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");
     }
-    let req_id = form.get("req").unwrap_or_default();
-    let ar: Option<AuthRequest> = if req_id.len() <= 64 {
-        state
-            .store
-            .take_json(&pending_key(req_id))
-            .await
-            .ok()
-            .flatten()
-    } else {
-        None
-    };
+    let ar = crate::interaction::login::pending(&state, &req, form.get("req"));
     let Some(ar) = ar else {
         return ui::error_page(&state, &req, lang, "expired");
     };
-    let Ok(Some((cookie, mut sso))) = session::current(&state, &req).await else {
+    let Ok(Some((cookie, sso))) = session::current(&state, &req).await else {
         return ui::error_page(&state, &req, lang, "expired");
     };
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
@@ -114,16 +95,32 @@ pub async fn submit(
         return ui::error_page(&state, &req, lang, "unavailable");
     }
     if !allow {
+        match crate::oidc::pending::mark_answered(&state, &ar).await {
+            Ok(true) => {}
+            Ok(false) => return ui::error_page(&state, &req, lang, "expired"),
+            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        }
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person denied the request");
         return authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e);
     }
+    // The approval is remembered; whether a code follows is the gate's decision
+    // (login freshness, authentication level, account and client state).
+    let (redirect_uri, client_state) = (ar.redirect_uri.clone(), ar.state.clone());
     let result = async {
         crate::consent::remember(&state, &sso.user_id, &ar.client_id, &scope).await?;
-        authorize::issue_code(&state, &ar, &cookie, &mut sso).await
+        let browser = crate::oidc::pending::Browser::of(&state, &req);
+        authorize::proceed(
+            &state,
+            &browser,
+            ar,
+            Some((cookie, sso)),
+            Some(authorize::ConsentDecision::Allow),
+        )
+        .await
     }
     .await;
     match result {
-        Ok(url) => crate::http::see_other(&url),
-        Err(e) => authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e),
+        Ok(resp) => resp,
+        Err(e) => authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e),
     }
 }

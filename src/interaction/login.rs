@@ -6,7 +6,7 @@ use crate::authn::amr;
 use crate::http::{Params, client_ip, csrf_token, csrf_valid};
 use crate::login_guard::{self, Verdict};
 use crate::metrics::LoginResult;
-use crate::oidc::authorize::{self, AuthRequest, pending_key};
+use crate::oidc::authorize::{self, AuthRequest};
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
 use crate::state::AppState;
@@ -44,13 +44,16 @@ enum LoginError {
     Passkey,
 }
 
-pub async fn pending(
-    state: &AppState,
-    id: Option<&str>,
-) -> Result<Option<AuthRequest>, crate::store::StoreError> {
-    match id {
-        Some(id) if id.len() <= 64 => state.store.get_json(&pending_key(id)).await,
-        _ => Ok(None),
+/// The authorization request a page continues (`req`), opened for this browser;
+/// `None` without one, or when it is not this browser's, altered or expired.
+pub fn pending(state: &AppState, req: &HttpRequest, id: Option<&str>) -> Option<AuthRequest> {
+    let sealed = id.filter(|r| !r.is_empty())?;
+    match crate::oidc::pending::open(state, req, sealed) {
+        Ok(ar) => Some(ar),
+        Err(why) => {
+            tracing::info!(?why, "pending authorization request refused");
+            None
+        }
     }
 }
 
@@ -135,10 +138,7 @@ pub async fn render_passkey_failure(
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
     let req_id = params.get("req");
-    let ar = match pending(&state, req_id).await {
-        Ok(ar) => ar,
-        Err(_) => return ui::error_page(&state, &req, Lang::detect(&req, None), "unavailable"),
-    };
+    let ar = pending(&state, &req, req_id);
     let (lang, lang_cookie) = lang_for(&req, &params, ar.as_ref());
     if req_id.is_some() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
@@ -171,10 +171,7 @@ pub async fn submit(
         return ui::error_page(&state, &req, lang, "csrf");
     }
     let req_id = form.get("req").unwrap_or_default();
-    let ar = match pending(&state, Some(req_id).filter(|r| !r.is_empty())).await {
-        Ok(ar) => ar,
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
-    };
+    let ar = pending(&state, &req, Some(req_id));
     if !req_id.is_empty() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
     }
@@ -327,7 +324,16 @@ pub async fn establish(
     let previous = session::current(state, req).await.ok().flatten();
     let started = match previous {
         Some((old_handle, old)) if old.user_id == user.id => {
-            session::renew(state, req, &old_handle, &old, acr, amr).await
+            session::renew(
+                state,
+                req,
+                &old_handle,
+                &old,
+                acr,
+                amr,
+                session::Renewal::Login,
+            )
+            .await
         }
         previous => {
             if let Some((old_handle, old)) = previous
@@ -353,16 +359,17 @@ pub async fn establish(
     if state.audit.record(state.now(), event).await.is_err() {
         return ui::error_page(state, req, lang, "unavailable");
     }
-    let mut resp = continue_request(state, pending_request, handle, sso, "/").await;
+    let mut resp = continue_request(state, req, pending_request, handle, sso, "/").await;
     let _ = resp.add_cookie(&session::cookie(state, &cookie_value));
     resp
 }
 
-/// Continues a pending authorization request with a session that has just
-/// authenticated (`prompt=login` and `max_age` are satisfied); without one, goes
-/// to `fallback`.
+/// Continues a pending authorization request through the gate
+/// (`authorize::proceed`), which decides alone whether it gets a code; without a
+/// request, goes to `fallback`.
 pub async fn continue_request(
     state: &AppState,
+    req: &HttpRequest,
     pending_request: Option<(String, AuthRequest)>,
     handle: String,
     sso: session::SsoSession,
@@ -370,11 +377,11 @@ pub async fn continue_request(
 ) -> HttpResponse {
     match pending_request {
         None => crate::http::see_other(fallback),
-        Some((req_id, ar)) => {
-            let _ = state.store.delete(&pending_key(&req_id)).await;
+        Some((_, ar)) => {
             let redirect_uri = ar.redirect_uri.clone();
             let client_state = ar.state.clone();
-            match authorize::proceed(state, ar, Some((handle, sso)), true).await {
+            let browser = crate::oidc::pending::Browser::of(state, req);
+            match authorize::proceed(state, &browser, ar, Some((handle, sso)), None).await {
                 Ok(r) => r,
                 Err(e) => {
                     authorize::error_redirect(state, &redirect_uri, client_state.as_deref(), &e)

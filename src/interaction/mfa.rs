@@ -11,7 +11,7 @@ use crate::audit::AuditEvent;
 use crate::authn::{self, factors, recovery, totp, webauthn as passkeys};
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
-use crate::oidc::authorize::{self, AuthRequest, pending_key};
+use crate::oidc::authorize;
 use crate::state::AppState;
 use crate::ui::{self, Lang, pages::MfaPage};
 use actix_web::http::StatusCode;
@@ -237,20 +237,14 @@ pub async fn cancel(
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");
     }
-    let req_id = form.get("req").unwrap_or_default();
-    let ar: Option<AuthRequest> = if req_id.len() <= 64 {
-        state
-            .store
-            .take_json(&pending_key(req_id))
-            .await
-            .ok()
-            .flatten()
-    } else {
-        None
-    };
-    let Some(ar) = ar else {
+    let Some(ar) = super::login::pending(&state, &req, form.get("req")) else {
         return ui::error_page(&state, &req, lang, "expired");
     };
+    match crate::oidc::pending::mark_answered(&state, &ar).await {
+        Ok(true) => {}
+        Ok(false) => return ui::error_page(&state, &req, lang, "expired"),
+        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    }
     let e = OAuthError::new(
         ErrorCode::AccessDenied,
         "the person did not complete the additional verification",
@@ -274,6 +268,7 @@ pub async fn continue_after(
     };
     continue_request(
         &state,
+        &req,
         ctx.pending(),
         ctx.handle,
         ctx.sso,

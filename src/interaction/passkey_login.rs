@@ -35,10 +35,7 @@ pub async fn submit(
         return ui::error_page(&state, &req, lang, "csrf");
     }
     let req_id = form.get("req").unwrap_or_default();
-    let ar = match pending(&state, Some(req_id).filter(|r| !r.is_empty())).await {
-        Ok(ar) => ar,
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
-    };
+    let ar = pending(&state, &req, Some(req_id));
     if !req_id.is_empty() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
     }

@@ -56,11 +56,7 @@ pub async fn context(
     req: &HttpRequest,
     req_id: &str,
 ) -> Result<Ctx, HttpResponse> {
-    let lang0 = Lang::detect(req, None);
-    let ar = match pending(state, Some(req_id).filter(|r| !r.is_empty())).await {
-        Ok(ar) => ar,
-        Err(_) => return Err(ui::error_page(state, req, lang0, "unavailable")),
-    };
+    let ar = pending(state, req, Some(req_id));
     let lang = Lang::detect(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     if !req_id.is_empty() && ar.is_none() {
         return Err(ui::error_page(state, req, lang, "expired"));
@@ -94,7 +90,16 @@ pub async fn elevate(
     methods: &[&str],
 ) -> Result<session::Started, crate::store::StoreError> {
     let (amr, acr) = authn::combine(&ctx.sso.amr, methods);
-    session::renew(state, req, &ctx.handle, &ctx.sso, acr.as_str(), amr).await
+    session::renew(
+        state,
+        req,
+        &ctx.handle,
+        &ctx.sso,
+        acr.as_str(),
+        amr,
+        session::Renewal::StepUp,
+    )
+    .await
 }
 
 /// After a successful step-up: back to the authorization request, or to the
@@ -123,6 +128,7 @@ pub async fn stepped_up(
     }
     let mut resp = continue_request(
         state,
+        req,
         ctx.pending(),
         started.handle,
         started.session,

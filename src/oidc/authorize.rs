@@ -10,6 +10,7 @@ use crate::crypto::{random_token, token_digest};
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, see_other};
+use crate::oidc::pending::Browser;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
 use crate::ui::{self, Lang};
@@ -38,6 +39,16 @@ pub struct AuthRequest {
     /// The `claims` parameter marked `acr` essential.
     #[serde(default)]
     pub acr_essential: bool,
+    /// Names this request through its pages (random; marks it used once answered).
+    #[serde(default)]
+    pub id: String,
+    /// The login of the session present when the request demanded a fresh login
+    /// (`prompt=login`, `max_age=0`): only another login satisfies it.
+    #[serde(default)]
+    pub stale_login: Option<String>,
+    /// Continued from a sealed `req` value (set by `pending::open`, never sealed).
+    #[serde(skip)]
+    pub resumed: bool,
 }
 
 /// What a code stands for until it is exchanged.
@@ -55,12 +66,6 @@ pub struct CodeData {
     pub amr: Vec<String>,
     pub grant_id: String,
     pub expires_at: i64,
-}
-
-pub const PENDING_TTL: i64 = 1800;
-
-pub fn pending_key(id: &str) -> String {
-    format!("authz:{id}")
 }
 
 pub fn code_key(code: &str) -> String {
@@ -101,8 +106,9 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
     };
     match validate(state, &client, &params) {
         Ok(ar) => {
+            let browser = Browser::of(state, req);
             let result = match session::current(state, req).await {
-                Ok(current) => proceed(state, ar, current, false).await,
+                Ok(current) => proceed(state, &browser, ar, current, None).await,
                 Err(e) => Err(OAuthError::from(e)),
             };
             match result {
@@ -288,18 +294,55 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         created_at: state.now(),
         acr_values,
         acr_essential,
+        id: random_token(16),
+        stale_login: None,
+        resumed: false,
     })
 }
 
-/// Continues an authorization request with the browser's session: to the login
-/// page, the consent page, or back to the client with a code. `fresh_login` is set
-/// right after the person logged in, so `prompt=login` and `max_age` are satisfied.
+/// What the person decided on the consent page for this very request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentDecision {
+    Allow,
+}
+
+/// The one gate of the authorization endpoint: every code Gapura issues passes
+/// here, whichever page continued the request (the authorization endpoint, the
+/// login form, a passkey, a second factor, enrolment, the consent page). It checks
+/// everything, every time, from the request and the database alone — never from
+/// which page called it:
+///
+/// 1. a session of an active account; `id_token_hint` names its person;
+/// 2. login freshness: `prompt=login`/`select_account`/`max_age=0` need a login
+///    made after the request (a new `login_id`, `auth_time` not before it), and
+///    `max_age` one recent enough; a step-up is not a login;
+/// 3. the authentication level (`acr_values`, client, city, OPD and role rules);
+/// 4. consent (remembered, or given for this request when `prompt=consent`);
+/// 5. an active client; then one code, and a continued request is marked used.
+///
+/// Otherwise the browser goes to the page that can satisfy what is missing, with
+/// the request sealed for this browser (`pending`), or the client gets the error.
 pub async fn proceed(
     state: &AppState,
-    ar: AuthRequest,
+    browser: &Browser,
+    mut ar: AuthRequest,
     current: Option<(String, SsoSession)>,
-    fresh_login: bool,
+    decision: Option<ConsentDecision>,
 ) -> Result<HttpResponse, OAuthError> {
+    let must_reauthenticate = ar
+        .prompt
+        .iter()
+        .any(|p| p == "login" || p == "select_account")
+        || ar.max_age == Some(0);
+    // Fresh from the authorization endpoint: the login present now is the one that
+    // does not count.
+    if must_reauthenticate
+        && !ar.resumed
+        && ar.stale_login.is_none()
+        && let Some((_, s)) = &current
+    {
+        ar.stale_login = Some(s.login_id.clone());
+    }
     let prompt = |v: &str| ar.prompt.iter().any(|p| p == v);
     let mut current = current;
     let mut user = None;
@@ -314,11 +357,11 @@ pub async fn proceed(
     let now = state.now();
     let needs_login = match &current {
         None => true,
-        Some(_) if fresh_login => false,
         Some((_, s)) => {
-            prompt("login")
-                || prompt("select_account")
-                || ar.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m)
+            let logged_in_since = s.auth_time >= ar.created_at
+                && ar.stale_login.as_deref() != Some(s.login_id.as_str());
+            (must_reauthenticate && !logged_in_since)
+                || ar.max_age.is_some_and(|m| now - s.auth_time > m)
         }
     };
     if let (Some(hint), Some((_, s))) = (&ar.id_token_hint_sub, &current)
@@ -337,12 +380,7 @@ pub async fn proceed(
                 "the person must log in",
             ));
         }
-        let id = random_token(24);
-        state
-            .store
-            .put_json(&pending_key(&id), &ar, PENDING_TTL)
-            .await?;
-        return Ok(see_other(&format!("/login?req={id}")));
+        return Ok(to_page(state, browser, &ar, "/login"));
     }
     let (Some((handle, mut sso)), Some(user)) = (current, user) else {
         return Err(OAuthError::new(
@@ -358,22 +396,23 @@ pub async fn proceed(
         })?;
     let next = crate::authn::stepup::next_step(state, &ar, &user, &client, &sso).await?;
     if next != Next::Proceed {
-        let id = random_token(24);
-        state
-            .store
-            .put_json(&pending_key(&id), &ar, PENDING_TTL)
-            .await?;
         let page = if next == Next::StepUp {
             "/login/mfa"
         } else {
             "/login/enroll"
         };
-        return Ok(see_other(&format!("{page}?req={id}")));
+        return Ok(to_page(state, browser, &ar, page));
     }
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
     let consented = client.first_party
-        || (!prompt("consent")
-            && crate::consent::covers(state, &sso.user_id, &client.id, &scope).await?);
+        || match crate::consent::granted_at(state, &sso.user_id, &client.id, &scope).await? {
+            None => false,
+            // `prompt=consent`: approved on the consent page for this request.
+            Some(at) if prompt("consent") => {
+                decision == Some(ConsentDecision::Allow) && at >= ar.created_at
+            }
+            Some(_) => true,
+        };
     if !consented {
         if prompt("none") {
             return Err(OAuthError::new(
@@ -381,19 +420,32 @@ pub async fn proceed(
                 "the person must approve this application",
             ));
         }
-        let id = random_token(24);
-        state
-            .store
-            .put_json(&pending_key(&id), &ar, PENDING_TTL)
-            .await?;
-        return Ok(see_other(&format!("/consent?req={id}")));
+        return Ok(to_page(state, browser, &ar, "/consent"));
+    }
+    if !super::pending::mark_answered(state, &ar).await? {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "this authorization request was answered already",
+        ));
     }
     let url = issue_code(state, &ar, &handle, &mut sso).await?;
     Ok(see_other(&url))
 }
 
-/// Mints a single-use code and returns the redirect carrying it.
-pub async fn issue_code(
+/// To a login page with the request sealed for this browser (and the browser's
+/// cookie, the first time).
+fn to_page(state: &AppState, browser: &Browser, ar: &AuthRequest, page: &str) -> HttpResponse {
+    let sealed = super::pending::seal(state, browser, ar);
+    let mut resp = see_other(&format!("{page}?req={sealed}"));
+    if let Some(c) = browser.cookie(state) {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+/// Mints a single-use code and returns the redirect carrying it. Only the gate
+/// (`proceed`) calls this.
+async fn issue_code(
     state: &AppState,
     ar: &AuthRequest,
     handle: &str,
@@ -416,7 +468,7 @@ pub async fn issue_code(
         expires_at: state.now() + ttl,
     };
     state
-        .store
+        .volatile
         .put_json(&code_key(&code), &data, ttl + 60)
         .await?;
     sso.add_client(&ar.client_id, state.now());

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod discovery;
 pub mod grants;
 pub mod introspect;
+pub mod pending;
 mod refresh;
 pub mod revoke;
 pub mod token;

@@ -205,3 +205,29 @@ async fn private_key_jwt_negative_cases() {
         401
     );
 }
+
+#[tokio::test]
+async fn private_key_jwt_replay_is_refused_after_a_restart() {
+    let t = private_key_jwt_client().await;
+    let aud = t.app.url("/token");
+    let a = t.assertion("jti-restart", &aud, 120);
+    assert_eq!(t.token_with(&a).await.status(), 200);
+    // The instance stops; a new one starts on the same database.
+    t.app.server.stop(true).await;
+    let second = spawn_second(&t.app).await;
+    let replay = second
+        .http
+        .post(second.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", a.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401, "the replay cache survives a restart");
+}

@@ -364,7 +364,6 @@ impl TestApp {
 
     pub async fn audit_events(&self, event: &str) -> Vec<entity::audit_event::Model> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        self.state.audit.flush().await;
         entity::audit_event::Entity::find()
             .filter(entity::audit_event::Column::Event.eq(event))
             .all(&self.state.db)
