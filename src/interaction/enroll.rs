@@ -271,7 +271,7 @@ async fn enrolled(
         .ip(client_ip(req))
         .detail(json!({"kind": kind, "label": label}));
     if state.audit.record(now, e).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return ui::error_page(state, req, ctx.lang, "unavailable");
     }
     if authn::notify(
         state,
@@ -282,7 +282,7 @@ async fn enrolled(
     .await
     .is_err()
     {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return ui::error_page(state, req, ctx.lang, "unavailable");
     }
     let codes = if !before.has_second_factor() || before.recovery_left == 0 {
         match recovery::regenerate(&state.db, &state.master, &ctx.user.id, now).await {
@@ -303,7 +303,7 @@ async fn enrolled(
         .subject(ctx.user.id.clone())
         .detail(json!({"count": codes.len(), "sid": started.session.sid}));
     if state.audit.record(now, e).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return ui::error_page(state, req, ctx.lang, "unavailable");
     }
     let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
     let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);

@@ -124,7 +124,7 @@ pub async fn stepped_up(
         e = e.client(ar.client_id.clone());
     }
     if state.audit.record(state.now(), e).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return ui::error_page(state, req, ctx.lang, "unavailable");
     }
     let mut resp = continue_request(
         state,
