@@ -5,10 +5,13 @@
 //! A request that proves who asked (an `id_token_hint` of this session) logs out at
 //! once; any other asks the person to confirm. A `post_logout_redirect_uri` is used
 //! only when it exactly matches one the client registered; otherwise an error page.
+//!
+//! What the confirmation must remember (where to return) travels in the form,
+//! sealed under the master key and bound to the session's `sid`, expiring after
+//! ten minutes: the server keeps nothing per request.
 
 use super::{EndReason, end_session};
 use crate::clients::{self, Client};
-use crate::crypto::random_token;
 use crate::http::{Params, csrf_token, csrf_valid, form_params};
 use crate::oidc::tokens::verify_own;
 use crate::session::{self, SsoSession};
@@ -27,12 +30,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 const PENDING_TTL: i64 = 600;
 
-/// Where to go once logged out, kept while the person confirms.
+const AAD: &[u8] = b"gapura logout confirmation v1";
+
+/// Where to go once logged out, carried while the person confirms.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Pending {
     redirect: Option<String>,
     state: Option<String>,
     ui_locales: Option<String>,
+    /// The session this confirmation belongs to, and until when it may be used.
+    #[serde(default)]
+    sid: String,
+    #[serde(default)]
+    expires_at: i64,
+}
+
+impl Pending {
+    fn seal(&self, state: &AppState) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        state.master.encrypt(&json, AAD)
+    }
+
+    fn open(state: &AppState, sealed: &str) -> Option<Self> {
+        if sealed.len() > 8192 {
+            return None;
+        }
+        let plain = state.master.decrypt(sealed, AAD).ok()?;
+        let p: Pending = serde_json::from_slice(&plain).ok()?;
+        (state.now() < p.expires_at).then_some(p)
+    }
 }
 
 async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -85,10 +111,12 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
             _ => return ui::error_page(state, req, lang, "bad_post_logout_redirect_uri"),
         },
     };
-    let pending = Pending {
+    let mut pending = Pending {
         redirect,
         state: p.get("state").map(str::to_owned),
         ui_locales: p.get("ui_locales").map(str::to_owned),
+        sid: String::new(),
+        expires_at: state.now() + PENDING_TTL,
     };
     let current = match session::current(state, req).await {
         Ok(c) => c,
@@ -105,15 +133,8 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
     if proven {
         return logout_now(state, req, lang, &handle, s, pending).await;
     }
-    let id = random_token(24);
-    if state
-        .volatile
-        .put_json(&format!("logout:{id}"), &pending, PENDING_TTL)
-        .await
-        .is_err()
-    {
-        return ui::error_page(state, req, lang, "unavailable");
-    }
+    pending.sid = s.sid.clone();
+    let id = pending.seal(state);
     let (csrf, csrf_cookie) = csrf_token(state, req);
     let page = LogoutConfirmPage {
         t: lang.texts(),
@@ -136,22 +157,25 @@ async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes)
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");
     }
-    let pending = match form.get("logout_id").filter(|id| id.len() <= 64) {
-        Some(id) => match state
-            .volatile
-            .take_json::<Pending>(&format!("logout:{id}"))
-            .await
-        {
-            Ok(Some(p)) => p,
-            Ok(None) => return ui::error_page(&state, &req, lang, "expired"),
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+    let pending = match form.get("logout_id") {
+        Some(id) => match Pending::open(&state, id) {
+            Some(p) => Some(p),
+            None => return ui::error_page(&state, &req, lang, "expired"),
         },
-        None => Pending::default(),
+        None => None,
     };
-    let lang = Lang::detect(&req, pending.ui_locales.as_deref());
+    let lang = Lang::detect(&req, pending.as_ref().and_then(|p| p.ui_locales.as_deref()));
     match session::current(&state, &req).await {
-        Ok(Some((handle, s))) => logout_now(&state, &req, lang, &handle, s, pending).await,
-        Ok(None) => finish(&state, lang, None, pending).await,
+        // A confirmation made for another session (another browser, or a session
+        // since replaced) does not return to its application.
+        Ok(Some((handle, s))) => {
+            let pending = pending.filter(|p| p.sid == s.sid).unwrap_or_default();
+            logout_now(&state, &req, lang, &handle, s, pending).await
+        }
+        Ok(None) => {
+            let pending = pending.unwrap_or_default();
+            finish(&state, lang, None, pending).await
+        }
         Err(_) => ui::error_page(&state, &req, lang, "unavailable"),
     }
 }

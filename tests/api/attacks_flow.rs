@@ -236,6 +236,18 @@ async fn unauthenticated_authorization_requests_keep_nothing_on_the_server() {
     }
     assert_eq!(count(&app, "kv_entry").await, before);
     assert_eq!(count(&app, "kv_member").await, 0);
+
+    // Logout confirmations carry their state in the form too.
+    app.siti().await;
+    let browser = app.new_browser();
+    let start = mfa_support::start(&app, &browser, &client, "").await;
+    mfa_support::password(&app, &browser, &start, NIP).await;
+    let before = count(&app, "kv_entry").await;
+    for _ in 0..100 {
+        let page = browser.get(app.url("/logout")).send().await.unwrap();
+        assert_eq!(page.status(), 200, "a confirmation page");
+    }
+    assert_eq!(count(&app, "kv_entry").await, before);
 }
 
 #[tokio::test]
