@@ -17,6 +17,18 @@ use webauthn_rs::prelude::{
 };
 
 const CEREMONY_TTL: i64 = 300;
+const DISCOVERABLE_AAD: &[u8] = b"gapura discoverable passkey ceremony v1";
+
+/// A username-less ceremony, sealed into the `ceremony` value the browser returns
+/// (AES-256-GCM under the master key: it can be neither read nor altered), so an
+/// unauthenticated login page costs the server no storage. It is single use: once
+/// an assertion verifies, its id is marked used in the durable store.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealedCeremony {
+    id: String,
+    expires_at: i64,
+    auth: DiscoverableAuthentication,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasskeyError {
@@ -253,11 +265,13 @@ pub async fn start_discoverable(state: &AppState) -> Result<(String, Value), Pas
     let (rcr, auth) = rp(state)?
         .start_discoverable_authentication()
         .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
-    let ceremony = random_token(24);
-    state
-        .volatile
-        .put_json(&key("disc", ceremony.as_str()), &auth, CEREMONY_TTL)
-        .await?;
+    let sealed = SealedCeremony {
+        id: random_token(16),
+        expires_at: state.now() + CEREMONY_TTL,
+        auth,
+    };
+    let json = serde_json::to_vec(&sealed).map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+    let ceremony = state.master.encrypt(&json, DISCOVERABLE_AAD);
     Ok((ceremony, to_json(&rcr)?))
 }
 
@@ -267,13 +281,14 @@ pub async fn finish_discoverable(
     ceremony: &str,
     credential_json: &str,
 ) -> Result<Verified, PasskeyError> {
-    let Some(auth) = state
-        .volatile
-        .take_json::<DiscoverableAuthentication>(&key("disc", ceremony))
-        .await?
-    else {
-        return Err(PasskeyError::Expired);
-    };
+    let sealed: SealedCeremony = state
+        .master
+        .decrypt(ceremony, DISCOVERABLE_AAD)
+        .ok()
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .filter(|s: &SealedCeremony| state.now() < s.expires_at)
+        .ok_or(PasskeyError::Expired)?;
+    let auth = sealed.auth;
     let credential: PublicKeyCredential =
         serde_json::from_str(credential_json).map_err(|e| PasskeyError::Rejected(e.to_string()))?;
     let webauthn = rp(state)?;
@@ -288,6 +303,18 @@ pub async fn finish_discoverable(
     let res = webauthn
         .finish_discoverable_authentication_v2(&credential, auth, DiscoverableKey::from(&passkey))
         .map_err(|e| PasskeyError::Rejected(e.to_string()))?;
+    // Only a verified assertion writes anything: its ceremony is used up.
+    if !state
+        .store
+        .put_if_absent(
+            &format!("webauthn-used:{}", sealed.id),
+            "1",
+            CEREMONY_TTL + 60,
+        )
+        .await?
+    {
+        return Err(PasskeyError::Expired);
+    }
     record_use(state, &f, passkey, &res).await?;
     Ok(Verified {
         user_id: f.user_id.clone(),

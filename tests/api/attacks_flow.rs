@@ -546,3 +546,22 @@ async fn an_action_that_cannot_be_audited_does_not_happen() {
     assert_eq!(ready.status(), 503);
     assert_eq!(json(ready).await["checks"]["database"], "down");
 }
+
+#[tokio::test]
+async fn username_less_passkey_options_keep_nothing_on_the_server() {
+    let app = spawn_app_localhost().await;
+    let browser = app.new_browser();
+    let html = mfa_support::page(&app, &browser, "/login").await;
+    let csrf = csrf_of(&html);
+    let before = count(&app, "kv_entry").await;
+    for _ in 0..100 {
+        let resp = browser
+            .post(app.url("/login/passkey/options"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(count(&app, "kv_entry").await, before);
+}
