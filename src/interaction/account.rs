@@ -97,10 +97,12 @@ pub async fn remove(
         Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
     };
     // Without a second factor, recovery codes would be a password of their own.
-    if let Ok(s) = factors::summary(&state.db, &ctx.user.id).await
-        && !s.has_second_factor()
-    {
-        let _ = factors::reset(&state.db, &ctx.user.id).await;
+    let left = match factors::summary(&state.db, &ctx.user.id).await {
+        Ok(s) => s,
+        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+    };
+    if !left.has_second_factor() && factors::reset(&state.db, &ctx.user.id).await.is_err() {
+        return ui::error_page(&state, &req, ctx.lang, "unavailable");
     }
     let e = AuditEvent::new("mfa.remove", true)
         .actor(ctx.user.id.clone())

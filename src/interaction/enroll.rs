@@ -134,7 +134,11 @@ pub async fn totp_submit(
         Err(resp) => return resp,
     };
     let m = ctx.lang.mfa();
-    if mfa::locked_out(&state, &ctx.user.id).await {
+    let locked = match mfa::locked_out(&state, &ctx.user.id).await {
+        Ok(l) => l,
+        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+    };
+    if locked {
         return render(
             &state,
             &req,

@@ -256,7 +256,12 @@ pub async fn submit(
             Ok(r) => r,
             Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
         };
-        let _ = login_guard::remember_address(&state, &account, &ip).await;
+        if login_guard::remember_address(&state, &account, &ip)
+            .await
+            .is_err()
+        {
+            return ui::error_page(&state, &req, lang, "unavailable");
+        }
         if let Some((scope, until)) = lock {
             let e = AuditEvent::new("login.lock", true)
                 .actor("system")
@@ -290,7 +295,9 @@ pub async fn submit(
     let Some(user) = user else {
         return ui::error_page(&state, &req, lang, "bad_request");
     };
-    let _ = login_guard::success(&state, &account, &ip).await;
+    if let Err(e) = login_guard::success(&state, &account, &ip).await {
+        tracing::warn!(error = %e, "failure count of the address not reset after a login");
+    }
     state.metrics.login(LoginResult::Success);
     let event = audit(true).actor(user.id.clone());
     establish(

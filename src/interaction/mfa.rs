@@ -85,7 +85,11 @@ async fn checked(
         return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
     }
     let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
-    if locked_out(state, &ctx.user.id).await {
+    let locked = match locked_out(state, &ctx.user.id).await {
+        Ok(l) => l,
+        Err(_) => return Err(ui::error_page(state, req, ctx.lang, "unavailable")),
+    };
+    if locked {
         let locked = Some(ctx.lang.mfa().mfa_locked);
         return Err(render(state, req, &ctx, StatusCode::TOO_MANY_REQUESTS, locked).await);
     }
@@ -119,7 +123,9 @@ pub async fn submit(
                 Some((f, secret)) => {
                     match totp::verify(&state.store, &ctx.user.id, &secret, code, now).await {
                         Ok(totp::Verdict::Accepted) => {
-                            let _ = factors::touch(&state.db, &f.id, now, None).await;
+                            if let Err(e) = factors::touch(&state.db, &f.id, now, None).await {
+                                tracing::warn!(error = %e, "last use of the factor not recorded");
+                            }
                             true
                         }
                         Ok(_) => false,

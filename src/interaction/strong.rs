@@ -114,7 +114,9 @@ pub async fn stepped_up(
     let Ok(started) = elevate(state, req, ctx, methods).await else {
         return ui::error_page(state, req, ctx.lang, "unavailable");
     };
-    let _ = state.store.delete(&fail_key(&ctx.user.id)).await;
+    if let Err(e) = state.store.delete(&fail_key(&ctx.user.id)).await {
+        tracing::warn!(error = %e, "second-factor failure count not reset");
+    }
     let mut e = AuditEvent::new("mfa.verify", true)
         .actor(ctx.user.id.clone())
         .subject(ctx.user.id.clone())
@@ -143,15 +145,24 @@ fn fail_key(user_id: &str) -> String {
     format!("mfa-fail:{user_id}")
 }
 
-pub async fn locked_out(state: &AppState, user_id: &str) -> bool {
-    state
+/// Whether the person used up their second-factor attempts. A store that cannot
+/// say is an error, never a "no".
+pub async fn locked_out(state: &AppState, user_id: &str) -> Result<bool, crate::store::StoreError> {
+    Ok(state
         .store
         .get(&fail_key(user_id))
-        .await
-        .ok()
-        .flatten()
+        .await?
         .and_then(|v| v.parse::<i64>().ok())
-        .is_some_and(|n| n >= MAX_FAILURES)
+        .is_some_and(|n| n >= MAX_FAILURES))
+}
+
+/// A failed attempt that could not be counted or audited: the page answers 503.
+#[derive(Debug, thiserror::Error)]
+pub enum NotRecorded {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 pub async fn record_failure(
@@ -159,14 +170,17 @@ pub async fn record_failure(
     req: &HttpRequest,
     ctx: &Ctx,
     method: &str,
-) -> Result<(), crate::audit::AuditError> {
-    let _ = state.store.incr(&fail_key(&ctx.user.id), FAIL_WINDOW).await;
+) -> Result<(), NotRecorded> {
+    state
+        .store
+        .incr(&fail_key(&ctx.user.id), FAIL_WINDOW)
+        .await?;
     let e = AuditEvent::new("mfa.verify", false)
         .actor(ctx.user.id.clone())
         .subject(ctx.user.id.clone())
         .ip(client_ip(req))
         .detail(json!({"method": method}));
-    state.audit.record(state.now(), e).await
+    Ok(state.audit.record(state.now(), e).await?)
 }
 
 fn json_error(status: StatusCode, error: &str) -> HttpResponse {
