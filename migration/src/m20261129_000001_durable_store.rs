@@ -11,14 +11,14 @@ pub struct Migration;
 
 const TABLES: &str = "
 CREATE TABLE kv_entry (
-    key VARCHAR(512) NOT NULL PRIMARY KEY,
+    key TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX idx_kv_entry_expires ON kv_entry (expires_at);
 CREATE TABLE kv_member (
-    key VARCHAR(512) NOT NULL,
-    member VARCHAR(512) NOT NULL,
+    key TEXT NOT NULL,
+    member TEXT NOT NULL,
     score BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (key, member)

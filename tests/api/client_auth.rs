@@ -231,3 +231,14 @@ async fn private_key_jwt_replay_is_refused_after_a_restart() {
         .unwrap();
     assert_eq!(replay.status(), 401, "the replay cache survives a restart");
 }
+
+#[tokio::test]
+async fn private_key_jwt_with_the_longest_jti_is_accepted_once() {
+    let t = private_key_jwt_client().await;
+    let aud = t.app.url("/token");
+    let a = t.assertion(&"j".repeat(256), &aud, 120);
+    assert_eq!(t.token_with(&a).await.status(), 200);
+    assert_eq!(t.token_with(&a).await.status(), 401);
+    let too_long = t.assertion(&"j".repeat(257), &aud, 120);
+    assert_eq!(t.token_with(&too_long).await.status(), 401);
+}
