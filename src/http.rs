@@ -92,8 +92,29 @@ pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError>
     Params::parse(body)
 }
 
+/// Where the request came from: the TCP peer, or, when that peer is one of the
+/// configured `trusted_proxies`, the client named by its `Forwarded` /
+/// `X-Forwarded-For` headers (rules in `crate::net`). Every address Gapura records
+/// or counts (login guard, audit, sessions) comes from here.
+pub fn client_addr(req: &HttpRequest) -> Option<crate::net::ClientAddr> {
+    let peer = req.peer_addr()?.ip();
+    let state = req.app_data::<actix_web::web::Data<AppState>>();
+    let Some(trusted) = state.map(|s| &s.settings.trusted_proxies) else {
+        return Some(crate::net::TrustedProxies::default().resolve(peer, &[], &[]));
+    };
+    let values = |name: header::HeaderName| -> Vec<&[u8]> {
+        req.headers().get_all(name).map(|v| v.as_bytes()).collect()
+    };
+    Some(trusted.resolve(
+        peer,
+        &values(header::FORWARDED),
+        &values(header::X_FORWARDED_FOR),
+    ))
+}
+
+/// The client's address as text (see `client_addr`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    client_addr(req).map(|a| a.ip.to_string())
 }
 
 pub const CSRF_COOKIE: &str = "gapura_csrf";

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod login_guard;
 pub mod logout;
 pub mod metrics;
+pub mod net;
 pub mod oidc;
 pub mod password;
 pub mod scim;
