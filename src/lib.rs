@@ -20,6 +20,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod health;
 pub mod http;

@@ -29,6 +29,12 @@ pub enum ApiError {
     /// 409 `conflict`.
     #[error("{0}")]
     Conflict(String),
+    /// 413 `payload_too_large` (counted after decompression).
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415 `unsupported_media_type`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 500 `server_error`, detail logged.
     #[error("internal error")]
     Internal,
@@ -46,6 +52,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Invalid(_) => "invalid_request",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal => "server_error",
             ApiError::Unavailable => "temporarily_unavailable",
         }
@@ -72,6 +80,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -147,6 +157,26 @@ pub fn query(req: &actix_web::HttpRequest) -> Result<crate::http::Params, ApiErr
     p.ensure_clean()
         .map_err(|e| ApiError::Invalid(e.description.unwrap_or_default()))?;
     Ok(p)
+}
+
+impl From<crate::edge::BodyError> for ApiError {
+    fn from(e: crate::edge::BodyError) -> Self {
+        use crate::edge::BodyError;
+        match e {
+            BodyError::TooLarge(_) => ApiError::TooLarge(e.to_string()),
+            BodyError::Malformed(_) => ApiError::Invalid(e.to_string()),
+            BodyError::Io(m) => {
+                tracing::error!(error = %m, "upload could not be spooled");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// The request body, read only now (after the caller was authenticated), at most
+/// `edge::BODY_LIMIT` decoded bytes.
+pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, ApiError> {
+    Ok(crate::edge::read_limited(payload, crate::edge::BODY_LIMIT).await?)
 }
 
 /// A JSON body into `T`, with a clear message for malformed input (never a 500).

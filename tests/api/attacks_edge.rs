@@ -130,3 +130,316 @@ async fn an_untrusted_peers_forwarding_headers_are_ignored() {
         events.iter().map(|e| e.ip.clone()).collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------
+// Bodies that inflate. The test writes its own gzip (RFC 1952) around deflate
+// (RFC 1951): stored blocks for real content, and for bombs one fixed-Huffman
+// block of zeros (a literal, then 258-byte matches at distance 1: 13 bits each).
+
+fn crc_table() -> [u32; 256] {
+    let mut table = [0u32; 256];
+    for (i, t) in table.iter_mut().enumerate() {
+        let mut c = i as u32;
+        for _ in 0..8 {
+            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+        *t = c;
+    }
+    table
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let table = crc_table();
+    !data.iter().fold(!0u32, |c, b| {
+        table[((c ^ u32::from(*b)) & 0xFF) as usize] ^ (c >> 8)
+    })
+}
+
+fn gzip_wrap(deflate: Vec<u8>, crc: u32, len: usize) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend(deflate);
+    out.extend(crc.to_le_bytes());
+    out.extend((len as u32).to_le_bytes());
+    out
+}
+
+/// Real content, uncompressed (stored blocks).
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut d = Vec::new();
+    let chunks: Vec<&[u8]> = data.chunks(65_535).collect();
+    if chunks.is_empty() {
+        d.extend([1, 0, 0, 0xff, 0xff]);
+    }
+    for (i, c) in chunks.iter().enumerate() {
+        d.push(u8::from(i + 1 == chunks.len()));
+        let n = c.len() as u16;
+        d.extend(n.to_le_bytes());
+        d.extend((!n).to_le_bytes());
+        d.extend(*c);
+    }
+    gzip_wrap(d, crc32(data), data.len())
+}
+
+/// `n` zero bytes, compressed about 160:1.
+fn gzip_zeros(n: usize) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        len: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, bits: u32) {
+            self.acc |= u64::from(value) << self.len;
+            self.len += bits;
+            while self.len >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.len -= 8;
+            }
+        }
+        /// Huffman codes go most significant bit first.
+        fn code(&mut self, code: u32, bits: u32) {
+            let rev = code.reverse_bits() >> (32 - bits);
+            self.put(rev, bits);
+        }
+    }
+    let mut b = Bits {
+        out: Vec::with_capacity(n / 150),
+        acc: 0,
+        len: 0,
+    };
+    b.put(1, 1); // BFINAL
+    b.put(1, 2); // fixed Huffman
+    let literal_zero = |b: &mut Bits| b.code(0x30, 8);
+    let mut left = n;
+    if left > 0 {
+        literal_zero(&mut b);
+        left -= 1;
+    }
+    while left >= 258 {
+        b.code(0xC5, 8); // length 258 (code 285)
+        b.code(0, 5); // distance 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        literal_zero(&mut b);
+    }
+    b.code(0, 7); // end of block
+    if b.len > 0 {
+        b.out.push(b.acc as u8);
+    }
+    // The CRC of n zeros, without holding them.
+    let table = crc_table();
+    let mut crc = !0u32;
+    for _ in 0..n {
+        crc = table[(crc & 0xFF) as usize] ^ (crc >> 8);
+    }
+    gzip_wrap(b.out, !crc, n)
+}
+
+#[test]
+fn the_test_gzip_writer_is_right() {
+    // checked against known values: CRC-32 of "123456789" is CBF43926
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(gzip_zeros(0).len(), 10 + 2 + 8);
+    let z = gzip_zeros(1000);
+    assert_eq!(&z[z.len() - 4..], &1000u32.to_le_bytes());
+    assert_eq!(
+        u32::from_le_bytes(z[z.len() - 8..z.len() - 4].try_into().unwrap()),
+        crc32(&[0u8; 1000])
+    );
+}
+
+/// The resident set of this process (the test server runs in it), in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Runs `work` while sampling the RSS every few milliseconds; the peak growth in MiB.
+async fn peak_growth_mib<F: std::future::Future>(work: F) -> (F::Output, u64) {
+    let before = rss_kib();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = peak.max(rss_kib());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        peak.max(rss_kib())
+    });
+    let out = work.await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    (out, peak.saturating_sub(before) / 1024)
+}
+
+#[tokio::test]
+async fn an_unauthenticated_gzip_bomb_is_refused_before_a_byte_is_inflated() {
+    let app = spawn_app().await;
+    // 62 MiB of zeros in about 400 KB (the report's bomb: 59 KB → 62 MB)
+    let bomb = gzip_zeros(62 << 20);
+    assert!(bomb.len() < 420_000, "{}", bomb.len());
+    let send = |token: Option<&'static str>| {
+        let mut r = app
+            .http
+            .post(app.url("/admin/api/v1/import/asn"))
+            .header("content-type", "text/csv")
+            .header("content-encoding", "gzip")
+            .body(bomb.clone());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    let started = std::time::Instant::now();
+    let (answers, growth) = peak_growth_mib(async {
+        let mut all = Vec::new();
+        for round in 0..2 {
+            let token = if round == 0 { None } else { Some("not-a-token") };
+            let sent: Vec<_> = (0..8).map(|_| send(token)).collect();
+            for r in futures_util::future::join_all(sent).await {
+                let r = r.unwrap();
+                let status = r.status().as_u16();
+                let www = r.headers().get("www-authenticate").is_some();
+                let body: serde_json::Value = r.json().await.unwrap();
+                all.push((status, www, body["error"].as_str().map(str::to_owned)));
+            }
+        }
+        all
+    })
+    .await;
+    for (status, www, error) in &answers {
+        assert_eq!(*status, 401);
+        assert!(*www);
+        assert_eq!(error.as_deref(), Some("invalid_token"));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Sixteen bombs inflated would be about 1 GB; other tests share this process,
+    // so the bound leaves them room.
+    assert!(growth < 24, "RSS grew by {growth} MiB");
+}
+
+async fn root_token(app: &TestApp) -> String {
+    let console = app.admin_console().await;
+    let root = app.super_admin().await;
+    app.mint(&console, Some(&root), "openid gapura.admin").await
+}
+
+#[tokio::test]
+async fn uploads_are_bounded_after_decompression_and_still_work() {
+    let app = spawn_app().await;
+    let token = root_token(&app).await;
+    let import = |kind: &str, encoding: Option<&str>, ct: &str, body: Vec<u8>| {
+        let mut r = app
+            .http
+            .post(app.url(&format!("/admin/api/v1/import/{kind}")))
+            .bearer_auth(&token)
+            .header("content-type", ct)
+            .body(body);
+        if let Some(e) = encoding {
+            r = r.header("content-encoding", e);
+        }
+        r.send()
+    };
+    // a real import, gzip-compressed, as multipart
+    let mut multipart = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"opd.csv\"\r\nContent-Type: text/csv\r\n\r\n".to_vec();
+    multipart.extend(fixture("opd-kota-bogor.csv"));
+    multipart.extend(b"\r\n--XyZ--\r\n");
+    let r = import(
+        "opd",
+        Some("gzip"),
+        "multipart/form-data; boundary=XyZ",
+        gzip_stored(&multipart),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let v = json(r).await;
+    assert_eq!(v["report"]["created"], 130, "{v}");
+    // ... and plain text/csv
+    let r = import("asn", None, "text/csv", fixture("asn-sample.csv"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["report"]["created"], 200);
+    // 65 MiB once inflated: 413 with the API's error, memory flat
+    let (r, growth) = peak_growth_mib(async {
+        import("asn", Some("gzip"), "text/csv", gzip_zeros(65 << 20))
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let v = json(r).await;
+    assert_eq!(v["error"], "payload_too_large", "{v}");
+    assert!(growth < 24, "RSS grew by {growth} MiB");
+    // a truncated or corrupt gzip stream is the client's error
+    let mut broken = gzip_stored(&fixture("asn-sample.csv"));
+    broken.truncate(broken.len() / 2);
+    let r = import("asn", Some("gzip"), "text/csv", broken).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(json(r).await["error"], "invalid_request");
+    // codings other than gzip, and a wrong content type
+    let r = import("asn", Some("br"), "text/csv", b"x".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(r.headers()["accept-encoding"], "gzip, identity");
+    let r = import("asn", None, "application/json", b"{}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+}
+
+#[tokio::test]
+async fn every_extractor_counts_decoded_bytes() {
+    let app = spawn_app().await;
+    let (c, secret) = app.web_client().await;
+    // a form of 62 MiB once inflated, to the token endpoint (no authentication needed
+    // to reach the body): refused at 64 KiB, memory flat
+    let bomb = gzip_zeros(62 << 20);
+    let (answers, growth) = peak_growth_mib(async {
+        let sent: Vec<_> = (0..8)
+            .map(|_| {
+                app.http
+                    .post(app.url("/token"))
+                    .basic_auth(&c.id, Some(&secret))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("content-encoding", "gzip")
+                    .body(bomb.clone())
+                    .send()
+            })
+            .collect();
+        futures_util::future::join_all(sent).await
+    })
+    .await;
+    for r in answers {
+        assert_eq!(r.unwrap().status(), 413);
+    }
+    assert!(growth < 24, "RSS grew by {growth} MiB");
+    // a small gzip form is read like a plain one
+    let form = "grant_type=client_credentials";
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&c.id, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-encoding", "gzip")
+        .body(gzip_stored(form.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
