@@ -3,6 +3,7 @@
 //! security headers and HTML responses.
 
 use crate::crypto::{ct_eq, random_token};
+use crate::domain::text::forbidden_control;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -29,6 +30,19 @@ impl Params {
         for (i, (k, v)) in form_urlencoded::parse(raw).enumerate() {
             if i >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            // NUL and other control characters are refused here, once, for every
+            // query and form (PostgreSQL cannot store NUL; nothing needs them).
+            if let Some(c) = forbidden_control(&k).or_else(|| forbidden_control(&v)) {
+                let name: String = k
+                    .chars()
+                    .filter(|c| !crate::domain::text::is_forbidden(*c))
+                    .take(64)
+                    .collect();
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{name}` contains the control character {}",
+                    crate::domain::text::describe(c)
+                )));
             }
             if v.len() > MAX_PARAM_LEN {
                 p.oversized.push(k.to_string());
@@ -235,6 +249,23 @@ mod tests {
         assert!(p.ensure_clean().is_err());
         assert!(p.is_dirty("a"));
         assert!(!p.is_dirty("c"));
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for raw in [
+            &b"username=a%00b"[..],
+            b"state=x%01",
+            b"a%00=1",
+            b"login_hint=%1B%5B31m",
+            b"x=\x00",
+        ] {
+            let e = Params::parse(raw).unwrap_err();
+            assert_eq!(e.code, crate::error::ErrorCode::InvalidRequest);
+            assert!(e.description.unwrap().contains("control character"));
+        }
+        // tab, CR and LF are text
+        assert!(Params::parse(b"note=a%09b%0D%0Ac").is_ok());
     }
 
     #[test]

@@ -180,6 +180,57 @@ pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::By
 }
 
 /// A JSON body into `T`, with a clear message for malformed input (never a 500).
+/// Strings (keys and values) must not carry control characters other than tab,
+/// CR and LF (`domain::text`): PostgreSQL cannot store NUL.
 pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))?;
+    if let Some((path, c)) = control_in(&value, &mut String::new()) {
+        return Err(ApiError::Invalid(format!(
+            "`{path}` contains the control character {}",
+            crate::domain::text::describe(c)
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))
+}
+
+/// The JSON path (`a.b[2]`) and first forbidden control character of any string.
+fn control_in(v: &serde_json::Value, path: &mut String) -> Option<(String, char)> {
+    use crate::domain::text::forbidden_control;
+    use serde_json::Value;
+    match v {
+        Value::String(s) => forbidden_control(s).map(|c| (path.clone(), c)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = control_in(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let shown: String = k
+                .chars()
+                .map(|c| {
+                    if crate::domain::text::is_forbidden(c) {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
+                .take(64)
+                .collect();
+            if let Some(c) = forbidden_control(k) {
+                return Some((shown, c));
+            }
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&shown);
+            let found = control_in(item, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }

@@ -141,7 +141,11 @@ fn crc_table() -> [u32; 256] {
     for (i, t) in table.iter_mut().enumerate() {
         let mut c = i as u32;
         for _ in 0..8 {
-            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         *t = c;
     }
@@ -301,7 +305,11 @@ async fn an_unauthenticated_gzip_bomb_is_refused_before_a_byte_is_inflated() {
     let (answers, growth) = peak_growth_mib(async {
         let mut all = Vec::new();
         for round in 0..2 {
-            let token = if round == 0 { None } else { Some("not-a-token") };
+            let token = if round == 0 {
+                None
+            } else {
+                Some("not-a-token")
+            };
             let sent: Vec<_> = (0..8).map(|_| send(token)).collect();
             for r in futures_util::future::join_all(sent).await {
                 let r = r.unwrap();
@@ -388,7 +396,9 @@ async fn uploads_are_bounded_after_decompression_and_still_work() {
     // a truncated or corrupt gzip stream is the client's error
     let mut broken = gzip_stored(&fixture("asn-sample.csv"));
     broken.truncate(broken.len() / 2);
-    let r = import("asn", Some("gzip"), "text/csv", broken).await.unwrap();
+    let r = import("asn", Some("gzip"), "text/csv", broken)
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(json(r).await["error"], "invalid_request");
     // codings other than gzip, and a wrong content type
@@ -442,4 +452,194 @@ async fn every_extractor_counts_decoded_bytes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+// ---------------------------------------------------------------------------
+// NUL and other control characters: refused at the edge, on both back ends
+// (PostgreSQL cannot store U+0000; it must never become a 500).
+
+#[tokio::test]
+async fn nul_bytes_are_refused_at_the_edge_never_a_500() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, secret) = app.web_client().await;
+    // the login form
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let browser = app.new_browser();
+    let loc = location(&browser.get(&url).send().await.unwrap());
+    let page = browser
+        .get(app.url(&loc))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", hidden(&page, "csrf").as_str()),
+            ("req", hidden(&page, "req").as_str()),
+            ("username", "19860926\u{0}2015052001"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // state and login_hint at /authorize
+    for extra in ["&state=a%00b", "&login_hint=19860926%002015052001", "&nonce=%01"] {
+        let r = app
+            .http
+            .get(format!("{url}{extra}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{extra}");
+        assert!(r.headers().get("location").is_none());
+    }
+    // the token endpoint: the spec's invalid_request
+    let r = app
+        .token(
+            &c,
+            &secret,
+            &[("grant_type", "authorization_code"), ("code", "a\u{0}b")],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let v = json(r).await;
+    assert_eq!(v["error"], "invalid_request");
+    assert!(v["error_description"].as_str().unwrap().contains("U+0000"));
+    // a client id with NUL in Basic credentials: 401, and the audit batch survives
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("evil%00client", Some("x"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "evil"),
+            ("client_secret", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        app.audit_events("client.auth")
+            .await
+            .iter()
+            .any(|e| e.client_id.as_deref() == Some("evil")),
+        "audit records were lost"
+    );
+    // a client assertion whose issuer carries a NUL (read before any signature check)
+    let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let claims = base64url(br#"{"iss":"a\u0000b","sub":"a\u0000b","aud":"x","exp":1}"#);
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", &format!("{header}.{claims}.c2ln")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+fn base64url(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+}
+
+#[tokio::test]
+async fn nul_bytes_in_admin_json_paths_and_csv_cells() {
+    let app = spawn_app().await;
+    app.import_opd().await;
+    let token = root_token(&app).await;
+    let call = |method: &str, path: &str, body: Option<String>| {
+        let mut r = app
+            .http
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&token);
+        if let Some(b) = body {
+            r = r.header("content-type", "application/json").body(b);
+        }
+        r.send()
+    };
+    for (method, path, body) in [
+        ("POST", "/admin/api/v1/opd", r#"{"code":"X\u0000","name":"a"}"#),
+        ("POST", "/admin/api/v1/opd", r#"{"code":"XX","name":"a\u0000"}"#),
+        ("PATCH", "/admin/api/v1/opd/DINKES", r#"{"name":"\u0001"}"#),
+        ("POST", "/admin/api/v1/assignments", r#"{"user_id":"\u0000"}"#),
+        ("POST", "/admin/api/v1/opd", r#"{"co\u0000de":"XX"}"#),
+    ] {
+        let r = call(method, path, Some(body.to_owned())).await.unwrap();
+        assert_eq!(r.status(), 400, "{method} {path} {body}");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let v = json(r).await;
+        assert_eq!(v["error"], "invalid_request");
+        assert!(
+            v["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{v}"
+        );
+    }
+    // path segments
+    for path in [
+        "/admin/api/v1/asn/1986%00",
+        "/admin/api/v1/opd/DIN%00KES",
+        "/directory/v1/people/1986%00",
+        "/scim/v2/Users/%00",
+        "/admin/api/v1/asn?q=a%00",
+    ] {
+        let r = call("GET", path, None).await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+    }
+    // CSV cells: a per-row rejection, nothing written
+    let mut csv = String::from(ASN_HEADER);
+    csv.push('\n');
+    csv.push_str(&disdik_line().replace("Budi Disdik", "Budi\u{0}Disdik"));
+    csv.push('\n');
+    let r = app
+        .http
+        .post(app.url("/admin/api/v1/import/asn"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let v = json(r).await;
+    let rejected = &v["report"]["rejected"][0];
+    assert_eq!(rejected["key"], DISDIK_NIP);
+    assert!(
+        rejected["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("(`nama`) contains the control character U+0000"),
+        "{v}"
+    );
+    assert_eq!(v["report"]["written"], false);
 }
