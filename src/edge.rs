@@ -148,6 +148,23 @@ pub async fn guard(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
+/// Middleware for the scopes that answer with personal data (admin API, directory
+/// API, SCIM): every response, errors included, says `Cache-Control: no-store`
+/// (RFC 9111 §5.2.2.5), so no browser or shared cache keeps it.
+pub async fn no_store(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut resp = next.call(req).await?;
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
 /// Re-cuts a compressed stream into `PIECE`-byte pieces.
 struct Pieces<S> {
     inner: S,

@@ -26,6 +26,7 @@ async fn openapi() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api/v1")
+            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
             .route("/openapi.json", web::get().to(openapi))
             .route("/opd", web::get().to(opd::list))
             .route("/opd", web::post().to(opd::create))

@@ -494,13 +494,12 @@ async fn nul_bytes_are_refused_at_the_edge_never_a_500() {
         .unwrap();
     assert_eq!(r.status(), 400);
     // state and login_hint at /authorize
-    for extra in ["&state=a%00b", "&login_hint=19860926%002015052001", "&nonce=%01"] {
-        let r = app
-            .http
-            .get(format!("{url}{extra}"))
-            .send()
-            .await
-            .unwrap();
+    for extra in [
+        "&state=a%00b",
+        "&login_hint=19860926%002015052001",
+        "&nonce=%01",
+    ] {
+        let r = app.http.get(format!("{url}{extra}")).send().await.unwrap();
         assert_eq!(r.status(), 400, "{extra}");
         assert!(r.headers().get("location").is_none());
     }
@@ -586,10 +585,22 @@ async fn nul_bytes_in_admin_json_paths_and_csv_cells() {
         r.send()
     };
     for (method, path, body) in [
-        ("POST", "/admin/api/v1/opd", r#"{"code":"X\u0000","name":"a"}"#),
-        ("POST", "/admin/api/v1/opd", r#"{"code":"XX","name":"a\u0000"}"#),
+        (
+            "POST",
+            "/admin/api/v1/opd",
+            r#"{"code":"X\u0000","name":"a"}"#,
+        ),
+        (
+            "POST",
+            "/admin/api/v1/opd",
+            r#"{"code":"XX","name":"a\u0000"}"#,
+        ),
         ("PATCH", "/admin/api/v1/opd/DINKES", r#"{"name":"\u0001"}"#),
-        ("POST", "/admin/api/v1/assignments", r#"{"user_id":"\u0000"}"#),
+        (
+            "POST",
+            "/admin/api/v1/assignments",
+            r#"{"user_id":"\u0000"}"#,
+        ),
         ("POST", "/admin/api/v1/opd", r#"{"co\u0000de":"XX"}"#),
     ] {
         let r = call(method, path, Some(body.to_owned())).await.unwrap();
@@ -642,4 +653,134 @@ async fn nul_bytes_in_admin_json_paths_and_csv_cells() {
         "{v}"
     );
     assert_eq!(v["report"]["written"], false);
+}
+
+// ---------------------------------------------------------------------------
+// What answers may reveal, and to whom.
+
+async fn directory_token(app: &TestApp) -> String {
+    let (client, secret) = app
+        .add_client(gapura::clients::NewClient {
+            name: "SIMPEG".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: Some("directory.read".into()),
+            ..Default::default()
+        })
+        .await;
+    let t = json(
+        app.token(
+            &client,
+            &secret.unwrap(),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "directory.read"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn personal_data_apis_say_no_store_on_every_answer() {
+    let app = spawn_app().await;
+    app.load_directory().await;
+    let admin = root_token(&app).await;
+    let directory = directory_token(&app).await;
+    let cases: Vec<(&str, String, Option<&str>, u16)> = vec![
+        (
+            "admin",
+            format!("/admin/api/v1/asn/{DINKES_NIP}"),
+            Some(&admin),
+            200,
+        ),
+        (
+            "admin",
+            "/admin/api/v1/asn?limit=2".into(),
+            Some(&admin),
+            200,
+        ),
+        ("admin", "/admin/api/v1/opd".into(), Some(&admin), 200),
+        (
+            "admin",
+            "/admin/api/v1/assignments".into(),
+            Some(&admin),
+            200,
+        ),
+        ("admin", "/admin/api/v1/openapi.json".into(), None, 200),
+        ("admin", "/admin/api/v1/asn/1".into(), Some(&admin), 404),
+        ("admin", "/admin/api/v1/opd".into(), None, 401),
+        ("admin", "/admin/api/v1/opd".into(), Some(&directory), 403),
+        (
+            "directory",
+            format!("/directory/v1/people/{DINKES_NIP}"),
+            Some(&directory),
+            200,
+        ),
+        (
+            "directory",
+            "/directory/v1/opd/DINKES/subtree".into(),
+            Some(&directory),
+            200,
+        ),
+        (
+            "directory",
+            "/directory/v1/people/1".into(),
+            Some(&directory),
+            404,
+        ),
+        (
+            "directory",
+            format!("/directory/v1/people/{DINKES_NIP}"),
+            None,
+            401,
+        ),
+        (
+            "scim",
+            "/scim/v2/Users?count=2".into(),
+            Some(&directory),
+            200,
+        ),
+        (
+            "scim",
+            "/scim/v2/Groups?count=2".into(),
+            Some(&directory),
+            200,
+        ),
+        (
+            "scim",
+            "/scim/v2/ServiceProviderConfig".into(),
+            Some(&directory),
+            200,
+        ),
+        (
+            "scim",
+            "/scim/v2/Users/nobody".into(),
+            Some(&directory),
+            404,
+        ),
+        ("scim", "/scim/v2/Users".into(), None, 401),
+        (
+            "scim",
+            "/scim/v2/Users?filter=bad%20filter".into(),
+            Some(&directory),
+            400,
+        ),
+    ];
+    for (scope, path, token, status) in cases {
+        let mut r = app.http.get(app.url(&path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{scope} {path}");
+        assert_eq!(
+            r.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{scope} {path} {status}"
+        );
+    }
 }
