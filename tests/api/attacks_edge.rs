@@ -784,3 +784,54 @@ async fn personal_data_apis_say_no_store_on_every_answer() {
         );
     }
 }
+
+#[tokio::test]
+async fn introspection_gives_the_person_only_to_the_tokens_own_client() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, s) = app.web_client().await;
+    let (other, other_secret) = app.web_client().await;
+    let code = app.code_for(&c, "openid profile", VERIFIER).await;
+    let body = json(
+        app.token(
+            &c,
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let at = body["access_token"].as_str().unwrap();
+    let ask = |client: &gapura::clients::Client, secret: &str| {
+        app.http
+            .post(app.url("/introspect"))
+            .basic_auth(&client.id, Some(secret.to_owned()))
+            .form(&[("token", at)])
+            .send()
+    };
+    let own = json(ask(&c, &s).await.unwrap()).await;
+    assert_eq!(own["active"], true);
+    assert_eq!(own["username"], "198609262015052001");
+    assert!(own["sub"].is_string() && own["sid"].is_string() && own["acr"].is_string());
+    let foreign = json(ask(&other, &other_secret).await.unwrap()).await;
+    assert_eq!(foreign["active"], true);
+    assert_eq!(foreign["client_id"], c.id.as_str());
+    assert_eq!(foreign["scope"], "openid profile");
+    assert!(foreign["exp"].is_i64() && foreign["iat"].is_i64());
+    for personal in [
+        "username",
+        "sub",
+        "sid",
+        "auth_time",
+        "acr",
+        "roles",
+        "roles_flat",
+    ] {
+        assert!(foreign.get(personal).is_none(), "{personal}: {foreign}");
+    }
+}
