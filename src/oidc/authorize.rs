@@ -8,6 +8,7 @@ use crate::authn::stepup::Next;
 use crate::clients::{self, Client};
 use crate::crypto::{random_token, token_digest};
 use crate::domain::Scopes;
+use crate::domain::scope::Grantee;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, see_other};
 use crate::session::{self, SsoSession};
@@ -188,6 +189,12 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         return Err(err(
             ErrorCode::InvalidScope,
             &format!("scope `{s}` is not allowed for this client"),
+        ));
+    }
+    if let Some(s) = scope.not_grantable(Grantee::Person) {
+        return Err(err(
+            ErrorCode::InvalidScope,
+            &format!("scope `{s}` is only for a client acting for itself"),
         ));
     }
     let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {

@@ -254,13 +254,14 @@ async fn client_credentials(
     }
     let scope = Scopes::parse(p.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
-    for s in scope.iter() {
-        if crate::domain::scope::PERSON_SCOPES.contains(&s) || !client.allowed_scopes.contains(s) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("scope `{s}` cannot be granted to a client"),
-            ));
-        }
+    let refused = scope
+        .not_grantable(crate::domain::scope::Grantee::Client)
+        .or_else(|| scope.difference(&client.allowed_scopes).next());
+    if let Some(s) = refused {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{s}` cannot be granted to a client"),
+        ));
     }
     let ctx = GrantContext {
         extra: Default::default(),

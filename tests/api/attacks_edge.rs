@@ -835,3 +835,122 @@ async fn introspection_gives_the_person_only_to_the_tokens_own_client() {
         assert!(foreign.get(personal).is_none(), "{personal}: {foreign}");
     }
 }
+
+#[tokio::test]
+async fn service_scopes_are_never_granted_for_a_person() {
+    let app = spawn_app().await;
+    let siti = app.siti().await;
+    let (c, secret) = app
+        .add_client(gapura::clients::NewClient {
+            name: "SIMPEG".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            first_party: true,
+            grant_types: vec![
+                "authorization_code".into(),
+                "refresh_token".into(),
+                "client_credentials".into(),
+            ],
+            scopes: Some("openid profile directory.read".into()),
+            ..Default::default()
+        })
+        .await;
+    let secret = secret.unwrap();
+    // /authorize answers invalid_scope (back to the client, with state)
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state=s1&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        enc("openid directory.read"),
+        challenge(VERIFIER)
+    );
+    let loc = location(&app.new_browser().get(&url).send().await.unwrap());
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("invalid_scope"),
+        "{loc}"
+    );
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("s1"));
+    // the same client still gets it for itself
+    let r = app
+        .token(
+            &c,
+            &secret,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "directory.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // a grant that holds it (made before the rule) does not hand it on at refresh
+    let grant = gapura::oidc::grants::Grant {
+        id: "legacy-grant".into(),
+        user_id: siti.id.clone(),
+        client_id: c.id.clone(),
+        scope: "openid directory.read".into(),
+        sid: None,
+        auth_time: app.state.now(),
+        acr: "1".into(),
+        amr: "pwd".into(),
+        created_at: app.state.now(),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    gapura::oidc::grants::create(&app.state.db, grant.clone())
+        .await
+        .unwrap();
+    let rt = gapura::oidc::grants::issue_refresh(
+        &app.state,
+        &app.state.db,
+        &grant,
+        "openid directory.read",
+    )
+    .await
+    .unwrap();
+    let widen = app
+        .token(
+            &c,
+            &secret,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                ("scope", "directory.read"),
+            ],
+        )
+        .await;
+    assert_eq!(json(widen).await["error"], "invalid_scope");
+    let r = json(
+        app.token(
+            &c,
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(r["scope"], "openid", "{r}");
+    let at = r["access_token"].as_str().unwrap();
+    let person = app
+        .http
+        .get(app.url("/directory/v1/people/1"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(person.status(), 403);
+    // and the successor refresh token is narrowed too
+    let rt2 = r["refresh_token"].as_str().unwrap();
+    let again = app
+        .token(
+            &c,
+            &secret,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt2),
+                ("scope", "openid directory.read"),
+            ],
+        )
+        .await;
+    assert_eq!(json(again).await["error"], "invalid_scope");
+}
