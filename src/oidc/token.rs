@@ -79,11 +79,7 @@ async fn authorization_code(
     }
     let Some(data) = state.store.take_json::<CodeData>(&code_key(code)).await? else {
         if let Some(grant_id) = state.store.get(&code_used_key(code)).await? {
-            grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req))
-                .await?;
-            return Err(OAuthError::invalid_grant(
-                "code was already used; the tokens it gave are revoked",
-            ));
+            return Err(replayed(state, req, client, &grant_id).await?);
         }
         return Err(OAuthError::invalid_grant("unknown or expired code"));
     };
@@ -183,6 +179,40 @@ async fn authorization_code(
     )
     .await;
     Ok(response)
+}
+
+/// A used code presented again. Only the client it was issued to (authenticated
+/// here) proves the code leaked from that client's exchange: then the grant it gave
+/// is revoked (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.2.4). Any other client
+/// merely learns nothing: it cannot end someone else's grant by presenting a code
+/// it saw; the attempt is audited.
+async fn replayed(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    grant_id: &str,
+) -> Result<OAuthError, OAuthError> {
+    let grant = grants::find(state, grant_id).await?;
+    if grant.as_ref().is_some_and(|g| g.client_id == client.id) {
+        grants::revoke_for_replay(state, grant_id, &client.id, "code.replay", client_ip(req))
+            .await?;
+        return Ok(OAuthError::invalid_grant(
+            "code was already used; the tokens it gave are revoked",
+        ));
+    }
+    let mut e = AuditEvent::new("code.replay.other_client", false)
+        .client(client.id.clone())
+        .ip(client_ip(req))
+        .detail(serde_json::json!({
+            "grant_id": grant_id,
+            "issued_to": grant.as_ref().map(|g| g.client_id.clone()),
+            "action": "refused; nothing revoked",
+        }));
+    if let Some(g) = &grant {
+        e = e.subject(g.user_id.clone());
+    }
+    state.audit.record(state.now(), e).await;
+    Ok(OAuthError::invalid_grant("unknown or expired code"))
 }
 
 pub(super) async fn mint(

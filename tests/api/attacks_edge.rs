@@ -954,3 +954,65 @@ async fn service_scopes_are_never_granted_for_a_person() {
         .await;
     assert_eq!(json(again).await["error"], "invalid_scope");
 }
+
+async fn exchange_code(
+    app: &TestApp,
+    client: &gapura::clients::Client,
+    secret: &str,
+    code: &str,
+) -> reqwest::Response {
+    app.token(
+        client,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
+async fn is_active(
+    app: &TestApp,
+    client: &gapura::clients::Client,
+    secret: &str,
+    token: &str,
+) -> bool {
+    let r = app
+        .http
+        .post(app.url("/introspect"))
+        .basic_auth(&client.id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    json(r).await["active"] == true
+}
+
+#[tokio::test]
+async fn only_the_codes_own_client_can_revoke_by_replaying_it() {
+    let app = spawn_app().await;
+    app.siti().await;
+    let (c, s) = app.web_client().await;
+    let (other, other_secret) = app.web_client().await;
+    let code = app.code_for(&c, "openid", VERIFIER).await;
+    let first = json(exchange_code(&app, &c, &s, &code).await).await;
+    let at = first["access_token"].as_str().unwrap();
+    // another (authenticated) client replays the used code
+    let foreign = exchange_code(&app, &other, &other_secret, &code).await;
+    assert_eq!(foreign.status(), 400);
+    assert_eq!(json(foreign).await["error"], "invalid_grant");
+    assert!(is_active(&app, &c, &s, at).await, "nothing was revoked");
+    let attempts = app.audit_events("code.replay.other_client").await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].outcome, "failure");
+    assert_eq!(attempts[0].client_id.as_deref(), Some(other.id.as_str()));
+    assert!(app.audit_events("code.replay").await.is_empty());
+    // the code's own client replaying it does end the grant
+    let own = exchange_code(&app, &c, &s, &code).await;
+    assert_eq!(json(own).await["error"], "invalid_grant");
+    assert!(!is_active(&app, &c, &s, at).await);
+    assert_eq!(app.audit_events("code.replay").await.len(), 1);
+}
