@@ -190,6 +190,9 @@ pub fn security_headers(resp: &mut HttpResponseBuilder) {
         .insert_header((header::X_FRAME_OPTIONS, "DENY"));
 }
 
+/// Every HTML page Gapura serves. Pages carry secrets (the CSRF token) next to
+/// reflected input (`login_hint`, a typed username), so they are never compressed
+/// (BREACH): `Content-Encoding: identity` makes actix's `Compress` leave them alone.
 pub fn html(
     status: actix_web::http::StatusCode,
     body: String,
@@ -199,6 +202,7 @@ pub fn html(
     security_headers(&mut resp);
     resp.insert_header((header::CONTENT_SECURITY_POLICY, csp(form_target)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(header::ContentEncoding::Identity)
         .content_type("text/html; charset=utf-8")
         .body(body)
 }

@@ -1016,3 +1016,53 @@ async fn only_the_codes_own_client_can_revoke_by_replaying_it() {
     assert!(!is_active(&app, &c, &s, at).await);
     assert_eq!(app.audit_events("code.replay").await.len(), 1);
 }
+
+#[tokio::test]
+async fn pages_with_secrets_beside_reflected_input_are_never_compressed() {
+    let app = spawn_app().await;
+    let (c, _) = app.web_client().await;
+    let hint = "reflected-".repeat(20);
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256&login_hint={hint}",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let browser = app.new_browser();
+    let loc = location(&browser.get(&url).send().await.unwrap());
+    let page = browser
+        .get(app.url(&loc))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_ne!(
+        page.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&hint) && html.contains("name=\"csrf\""));
+    // error pages too
+    let r = app
+        .http
+        .get(app.url("/no-such-page"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_ne!(r.headers().get("content-encoding").unwrap(), "gzip");
+    // while compression as such is on (so the check above is not vacuous)
+    let r = app
+        .http
+        .get(app.url("/.well-known/openid-configuration"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+}
