@@ -133,23 +133,47 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
 
 pub const CSRF_COOKIE: &str = "gapura_csrf";
 
+/// Every cookie Gapura sets (session, CSRF, language): path `/`, `HttpOnly`,
+/// `SameSite=Lax`, host-only, and, when the issuer is https, `Secure` with the
+/// `__Host-` prefix (RFC 6265bis §4.1.3.2), so neither a plain-http response nor a
+/// sibling subdomain can plant or overwrite it.
+pub fn cookie(state: &AppState, base: &str, value: String) -> Cookie<'static> {
+    Cookie::build(state.cookie_name(base), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// The cookie that deletes one of Gapura's cookies.
+pub fn removal_cookie(state: &AppState, base: &str) -> Cookie<'static> {
+    let mut c = cookie(state, base, String::new());
+    c.set_max_age(actix_web::cookie::time::Duration::ZERO);
+    c
+}
+
+/// One of Gapura's cookies as this request carries it, under the name `cookie`
+/// gives it (a `__Host-` cookie over https; the bare name is then ignored).
+pub fn request_cookie(req: &HttpRequest, base: &str) -> Option<Cookie<'static>> {
+    let name = match req.app_data::<actix_web::web::Data<AppState>>() {
+        Some(state) => state.cookie_name(base),
+        None => base.to_owned(),
+    };
+    req.cookie(&name)
+}
+
 /// The CSRF token for this browser's forms, and the cookie to set if it had none.
 /// Double submit: the form carries HMAC(cookie value), the cookie carries the value.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    let name = state.cookie_name(CSRF_COOKIE);
-    if let Some(c) = req.cookie(&name)
+    if let Some(c) = req.cookie(&state.cookie_name(CSRF_COOKIE))
         && c.value().len() == 43
     {
         return (state.master.csrf_tag(c.value()), None);
     }
     let value = random_token(32);
-    let cookie = Cookie::build(name, value.clone())
-        .path("/")
-        .http_only(true)
-        .secure(state.secure_cookies)
-        .same_site(SameSite::Lax)
-        .finish();
-    (state.master.csrf_tag(&value), Some(cookie))
+    let tag = state.master.csrf_tag(&value);
+    (tag, Some(cookie(state, CSRF_COOKIE, value)))
 }
 
 pub fn csrf_valid(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> bool {

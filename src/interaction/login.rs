@@ -12,22 +12,19 @@ use crate::session;
 use crate::state::AppState;
 use crate::ui::{self, Lang, pages::LoginPage};
 use crate::users;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 
 fn lang_for(
+    state: &AppState,
     req: &HttpRequest,
     params: &Params,
     ar: Option<&AuthRequest>,
 ) -> (Lang, Option<Cookie<'static>>) {
     if let Some(l) = params.get("lang").and_then(Lang::parse) {
-        let cookie = Cookie::build(ui::LANG_COOKIE, l.code())
-            .path("/")
-            .same_site(SameSite::Lax)
-            .http_only(true)
-            .finish();
+        let cookie = crate::http::cookie(state, ui::LANG_COOKIE, l.code().to_owned());
         return (l, Some(cookie));
     }
     (
@@ -142,7 +139,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(ar) => ar,
         Err(_) => return ui::error_page(&state, &req, Lang::detect(&req, None), "unavailable"),
     };
-    let (lang, lang_cookie) = lang_for(&req, &params, ar.as_ref());
+    let (lang, lang_cookie) = lang_for(&state, &req, &params, ar.as_ref());
     if req_id.is_some() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
     }

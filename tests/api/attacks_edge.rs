@@ -1066,3 +1066,59 @@ async fn pages_with_secrets_beside_reflected_input_are_never_compressed() {
         .unwrap();
     assert_eq!(r.headers()["content-encoding"], "gzip");
 }
+
+#[tokio::test]
+async fn over_https_every_cookie_is_secure_and_host_prefixed() {
+    // An https issuer (TLS would end at the proxy); the test talks plain HTTP to the port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut app = spawn_app_with(|s| {
+        s.bind = format!("127.0.0.1:{port}");
+        s.issuer = Some(format!("https://localhost:{port}"));
+    })
+    .await;
+    app.base = Some(format!("http://127.0.0.1:{port}"));
+    let r = app
+        .http
+        .get(app.url("/login?lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let set: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(set.len() >= 2, "{set:?}");
+    for c in &set {
+        assert!(c.starts_with("__Host-"), "{c}");
+        for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(c.contains(attr), "{c} lacks {attr}");
+        }
+        assert!(!c.contains("Domain="), "{c}");
+    }
+    assert!(set.iter().any(|c| c.starts_with("__Host-gapura_lang=en")));
+    assert!(set.iter().any(|c| c.starts_with("__Host-gapura_csrf=")));
+    // the language cookie is read under its prefixed name; a bare one (which any
+    // sibling host could set) is not
+    let page = |cookie: &'static str| {
+        app.http
+            .get(app.url("/login"))
+            .header("cookie", cookie)
+            .send()
+    };
+    let en = page("__Host-gapura_lang=en")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("lang=\"en\""));
+    let id = page("gapura_lang=en").await.unwrap().text().await.unwrap();
+    assert!(id.contains("lang=\"id\""));
+}
