@@ -1122,3 +1122,515 @@ async fn over_https_every_cookie_is_secure_and_host_prefixed() {
     let id = page("gapura_lang=en").await.unwrap().text().await.unwrap();
     assert!(id.contains("lang=\"id\""));
 }
+
+// ---------------------------------------------------------------------------
+// The class, not the instance: every route of the server (read from the route
+// tables in the sources, so a new route is covered the day it is added), with
+// hostile paths, queries, bodies and headers, with and without credentials.
+// Never a 5xx, never a dropped connection (a panic), and the server lives on.
+
+const ROUTE_SOURCES: &[&str] = &[
+    include_str!("../../src/oidc/mod.rs"),
+    include_str!("../../src/interaction/mod.rs"),
+    include_str!("../../src/logout/endpoint.rs"),
+    include_str!("../../src/admin/mod.rs"),
+    include_str!("../../src/directory/http.rs"),
+    include_str!("../../src/scim/mod.rs"),
+    include_str!("../../src/startup.rs"),
+];
+
+/// `(method, path pattern)` of every `.route("path", web::method()...)` in the
+/// sources, below the file's `web::scope("...")` if it has one.
+fn all_routes() -> Vec<(String, String)> {
+    let string_after = |s: &str, from: usize| -> Option<(String, usize)> {
+        let start = s[from..].find('"')? + from + 1;
+        let end = s[start..].find('"')? + start;
+        Some((s[start..end].to_owned(), end + 1))
+    };
+    let mut out = Vec::new();
+    for src in ROUTE_SOURCES {
+        let prefix = src
+            .find("web::scope(")
+            .and_then(|i| string_after(src, i))
+            .map(|(p, _)| p)
+            .unwrap_or_default();
+        let mut at = 0;
+        while let Some(i) = src[at..].find("route(") {
+            let i = at + i;
+            at = i + 6;
+            let Some((path, after)) = string_after(src, at) else {
+                break;
+            };
+            if !path.starts_with('/') {
+                continue;
+            }
+            let Some(m) = src[after..].find("web::") else {
+                break;
+            };
+            let method: String = src[after + m + 5..]
+                .chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect();
+            let method = method.to_ascii_uppercase();
+            if ["GET", "POST", "PATCH", "DELETE", "PUT"].contains(&method.as_str()) {
+                out.push((method, format!("{prefix}{path}")));
+            }
+        }
+    }
+    out
+}
+
+const PARAM_NAMES: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "req",
+    "lang",
+    "login_hint",
+    "q",
+    "filter",
+    "cursor",
+    "limit",
+    "startIndex",
+    "count",
+    "dry_run",
+    "sync",
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "ui_locales",
+    "prompt",
+    "max_age",
+    "code_challenge",
+    "code_challenge_method",
+    "acr_values",
+    "claims",
+    "token",
+    "token_type_hint",
+    "grant_type",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "username",
+    "password",
+    "decision",
+    "ceremony",
+    "credential",
+    "method",
+    "totp",
+    "recovery",
+    "factor",
+    "logout_hint",
+];
+
+fn every_param(value: &str, csrf: Option<&str>) -> Vec<u8> {
+    let mut s: Vec<String> = PARAM_NAMES.iter().map(|n| format!("{n}={value}")).collect();
+    if let Some(c) = csrf {
+        s.push(format!("csrf={c}"));
+    }
+    s.join("&").into_bytes()
+}
+
+struct Hostile {
+    what: String,
+    path: String,
+    query: String,
+    content_type: Option<&'static str>,
+    content_encoding: Option<&'static str>,
+    body: Option<Vec<u8>>,
+    headers: Vec<(&'static str, Vec<u8>)>,
+}
+
+fn hostile_requests(
+    method: &str,
+    pattern: &str,
+    csrf: Option<&str>,
+    authorize_query: &str,
+) -> Vec<Hostile> {
+    let fill = |v: &str| -> String {
+        let mut out = String::new();
+        let mut rest = pattern;
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let close = rest[i..].find('}').unwrap() + i;
+            out.push_str(v);
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let plain = fill("DINKES");
+    let base = |what: &str| Hostile {
+        what: what.to_owned(),
+        path: plain.clone(),
+        query: String::new(),
+        content_type: None,
+        content_encoding: None,
+        body: None,
+        headers: Vec::new(),
+    };
+    let mut out = vec![base("plain")];
+    if pattern.contains('{') {
+        let long = "9".repeat(5000);
+        for v in [
+            "%00",
+            "%FF%FE",
+            "%C0%AE%C0%AE",
+            "%E2%80%AE",
+            "..%2F..%2Fetc%2Fpasswd",
+            "%20",
+            long.as_str(),
+            "198609262015052001",
+            DINKES_NIP,
+            "asn",
+            "opd",
+        ] {
+            out.push(Hostile {
+                path: fill(v),
+                ..base(&format!("path {}", &v[..v.len().min(20)]))
+            });
+        }
+    }
+    let q = |what: &str, raw: Vec<u8>| Hostile {
+        query: format!("?{}", String::from_utf8_lossy(&raw)),
+        ..base(what)
+    };
+    out.push(q("query NUL", every_param("%00", None)));
+    out.push(q("query controls", every_param("a%01%1B%7F", None)));
+    out.push(q("query bad UTF-8", every_param("%FF%FE%C0", None)));
+    let mut dup = every_param("1", None);
+    dup.push(b'&');
+    dup.extend(every_param("2", None));
+    out.push(q("query duplicated", dup));
+    out.push(q(
+        "query long",
+        format!("state={}&client_id={}", "s".repeat(20_000), "c".repeat(300)).into_bytes(),
+    ));
+    out.push(q(
+        "query many",
+        (0..200)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes(),
+    ));
+    for extra in [
+        "claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22essential%22%3Atrue%2C%22values%22%3A%5Bnull%2C1%5D%7D%7D%7D",
+        "claims=%5B%5D",
+        "claims=%7B%22id_token%22%3A%7B%22acr%22%3A%22x%22%7D%7D",
+        "acr_values=%20%20urn%3Ax%20",
+        "id_token_hint=a.b.c",
+        "id_token_hint=eyJhbGciOiJub25lIn0.e30.",
+        "max_age=99999999999999999999",
+        "prompt=none%20login",
+        "login_hint=%FF%FE",
+        "ui_locales=%E2%80%AE",
+        "nonce=%F0%9F%98%80",
+        "code_challenge=x&code_challenge_method=plain",
+        "response_mode=form_post",
+        "request=e30",
+    ] {
+        out.push(q(
+            &format!("authorize-like {}", &extra[..extra.len().min(24)]),
+            format!("{authorize_query}&{extra}").into_bytes(),
+        ));
+    }
+    out.push(q(
+        "query odd JSON",
+        b"claims=%7B%22id_token%22%3A%5B1%5D%7D&acr_values=%00&max_age=-1&count=-9&startIndex=99999999999999999999&limit=1e400&filter=userName%20eq%20%22%00%22".to_vec(),
+    ));
+    let mut headers: Vec<(&'static str, Vec<u8>)> = vec![
+        ("authorization", b"Bearer \xff\xfe.garbage.~x".to_vec()),
+        (
+            "cookie",
+            b"gapura_session=\xff; gapura_csrf=%00; gapura_lang=\xfe".to_vec(),
+        ),
+        ("x-forwarded-for", b"unknown, \xff, [::1".to_vec()),
+        ("forwarded", b"for=\"\xff\";for=unknown".to_vec()),
+        ("accept-language", b"\xff\xfe,*;q=x".to_vec()),
+    ];
+    use base64::Engine;
+    let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
+    headers.push((
+        "authorization",
+        format!("Basic {}", b64(b"a\0b:c")).into_bytes(),
+    ));
+    headers.push((
+        "authorization",
+        format!("Basic {}", b64(b"\xff:\xfe")).into_bytes(),
+    ));
+    headers.push(("authorization", b"Basic !!!".to_vec()));
+    for (name, value) in headers {
+        out.push(Hostile {
+            headers: vec![(name, value)],
+            ..base(&format!("header {name}"))
+        });
+    }
+    if method == "GET" {
+        return out;
+    }
+    let form = Some("application/x-www-form-urlencoded");
+    let json_ct = Some("application/json");
+    let b =
+        |what: &str, ct: Option<&'static str>, ce: Option<&'static str>, body: Vec<u8>| Hostile {
+            content_type: ct,
+            content_encoding: ce,
+            body: Some(body),
+            ..base(what)
+        };
+    out.push(b("form plain", form, None, every_param("x", csrf)));
+    out.push(b(
+        "form oversized",
+        form,
+        None,
+        every_param(&"y".repeat(16 * 1024 + 1), csrf),
+    ));
+    out.push(b("form NUL", form, None, every_param("%00", csrf)));
+    out.push(b("form controls", form, None, every_param("%08%1B", csrf)));
+    let mut raw = every_param("x", csrf);
+    raw.extend(b"&username=\xff\xfe\x00&password=\x00");
+    out.push(b("form raw bytes", form, None, raw));
+    let mut dup = every_param("1", csrf);
+    dup.push(b'&');
+    dup.extend(every_param("2", None));
+    out.push(b("form duplicated", form, None, dup));
+    let fields: Vec<String> = [
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "email",
+        "phone",
+        "jabatan",
+        "reason",
+        "user_id",
+        "client_id",
+        "role",
+        "opd_code",
+        "scope",
+        "valid_from",
+        "valid_until",
+        "description",
+    ]
+    .iter()
+    .map(|f| format!("\"{f}\":\"x\\u0000y\""))
+    .collect();
+    out.push(b(
+        "JSON NUL",
+        json_ct,
+        None,
+        format!("{{{}}}", fields.join(",")).into_bytes(),
+    ));
+    out.push(b(
+        "JSON wrong types",
+        json_ct,
+        None,
+        br#"{"code":1,"name":[],"parent":{},"valid_from":1e400,"scope":null,"user_id":true}"#
+            .to_vec(),
+    ));
+    out.push(b(
+        "JSON deep",
+        json_ct,
+        None,
+        "[".repeat(100_000).into_bytes(),
+    ));
+    out.push(b(
+        "JSON bad UTF-8",
+        json_ct,
+        None,
+        b"{\"name\":\"\xff\xfe\"}".to_vec(),
+    ));
+    out.push(b("JSON as form", form, None, b"{\"a\":1}".to_vec()));
+    out.push(b("form as JSON", json_ct, None, every_param("x", csrf)));
+    out.push(b("text/plain", Some("text/plain"), None, b"hello".to_vec()));
+    out.push(b(
+        "multipart garbage",
+        Some("multipart/form-data; boundary=\"\""),
+        None,
+        b"--\r\n\r\n--".to_vec(),
+    ));
+    out.push(b(
+        "text/csv garbage",
+        Some("text/csv"),
+        None,
+        b"\xff\xfe\x00,\x00\n\"unterminated".to_vec(),
+    ));
+    out.push(b("no content type", None, None, every_param("x", csrf)));
+    out.push(b("empty", form, None, Vec::new()));
+    out.push(b("1 MiB", form, None, vec![b'a'; 1 << 20]));
+    out.push(b("gzip 2 MiB", form, Some("gzip"), gzip_zeros(2 << 20)));
+    out.push(b(
+        "gzip garbage",
+        form,
+        Some("gzip"),
+        b"\x1f\x8b\x08garbage".to_vec(),
+    ));
+    out.push(b(
+        "gzip form",
+        form,
+        Some("gzip"),
+        gzip_stored(&every_param("%00", csrf)),
+    ));
+    out.push(b("brotli", form, Some("br"), b"x".to_vec()));
+    out.push(b("gzip twice", form, Some("gzip, gzip"), b"x".to_vec()));
+    out
+}
+
+#[tokio::test]
+async fn every_route_survives_hostile_input() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = gapura::net::TrustedProxies::parse_list("127.0.0.1").unwrap();
+    })
+    .await;
+    app.load_directory().await;
+    app.siti().await;
+    let routes = all_routes();
+    assert!(
+        routes.len() >= 55,
+        "the route tables were not read: {routes:?}"
+    );
+    // credentials of every kind
+    let admin = root_token(&app).await;
+    let directory = directory_token(&app).await;
+    let (c, secret) = app.web_client().await;
+    let code = app.code_for(&c, "openid profile", VERIFIER).await;
+    let person = json(exchange_code(&app, &c, &secret, &code).await).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (browser, jar) = app.browser_with_jar();
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
+        app.issuer,
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    app.authorize(&browser, &url, "198609262015052001", PASSWORD)
+        .await;
+    use reqwest::cookie::CookieStore;
+    let cookies = jar
+        .cookies(&app.issuer.parse().unwrap())
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let csrf_cookie = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("gapura_csrf="))
+        .unwrap()
+        .to_owned();
+    let csrf = app.state.master.csrf_tag(&csrf_cookie);
+    let basic = {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.id, secret))
+        )
+    };
+    let credentials = |path: &str| -> Vec<(&'static str, String)> {
+        if path.starts_with("/admin/") {
+            vec![("authorization", format!("Bearer {admin}"))]
+        } else if path.starts_with("/directory/") || path.starts_with("/scim/") {
+            vec![("authorization", format!("Bearer {directory}"))]
+        } else if path.starts_with("/userinfo") {
+            vec![("authorization", format!("Bearer {person}"))]
+        } else if ["/token", "/introspect", "/revoke"].contains(&path) {
+            vec![("authorization", basic.clone())]
+        } else {
+            vec![("cookie", cookies.clone())]
+        }
+    };
+    let authorize_query = format!(
+        "client_id={}&redirect_uri={}&response_type=code&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        c.id,
+        enc(REDIRECT),
+        challenge(VERIFIER)
+    );
+    let started = std::time::Instant::now();
+    let mut failures = Vec::new();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut sent = 0;
+    for (method, pattern) in &routes {
+        for with_credentials in [false, true] {
+            let cases = hostile_requests(
+                method,
+                pattern,
+                with_credentials.then_some(csrf.as_str()),
+                &authorize_query,
+            );
+            let requests = cases.into_iter().map(|h| {
+                let mut r = app.http.request(
+                    method.parse().unwrap(),
+                    format!("{}{}{}", app.url(""), h.path, h.query),
+                );
+                if with_credentials {
+                    for (k, v) in credentials(pattern) {
+                        r = r.header(k, v);
+                    }
+                }
+                for (k, v) in &h.headers {
+                    r = r.header(*k, reqwest::header::HeaderValue::from_bytes(v).unwrap());
+                }
+                if let Some(ct) = h.content_type {
+                    r = r.header("content-type", ct);
+                }
+                if let Some(ce) = h.content_encoding {
+                    r = r.header("content-encoding", ce);
+                }
+                if let Some(body) = h.body {
+                    r = r.body(body);
+                }
+                let label = format!(
+                    "{method} {pattern} [{}{}]",
+                    h.what,
+                    if with_credentials {
+                        ", credentials"
+                    } else {
+                        ""
+                    }
+                );
+                async move {
+                    match r.send().await {
+                        Ok(resp) if resp.status().is_server_error() => {
+                            let status = resp.status();
+                            let text = resp.text().await.unwrap_or_default();
+                            let text: String = text.chars().take(200).collect();
+                            (status.as_u16(), Some(format!("{label}: {status} {text}")))
+                        }
+                        Ok(resp) => {
+                            let status = resp.status().as_u16();
+                            let _ = resp.bytes().await;
+                            (status, None)
+                        }
+                        Err(e) => (0, Some(format!("{label}: no answer ({e})"))),
+                    }
+                }
+            });
+            let requests: Vec<_> = requests.collect();
+            sent += requests.len();
+            for (status, failure) in futures_util::future::join_all(requests).await {
+                *statuses.entry(status).or_insert(0) += 1;
+                failures.extend(failure);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {sent}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // still alive and well
+    let r = app.http.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    eprintln!(
+        "{sent} hostile requests in {:?}, answers: {statuses:?}",
+        started.elapsed()
+    );
+}
