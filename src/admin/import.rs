@@ -49,15 +49,28 @@ pub async fn upload(
     }
     // The upload goes to an anonymous temporary file (bounded in decoded bytes),
     // and the importer streams it from there.
-    let mut file = crate::edge::spool(body, super::MAX_UPLOAD).await?;
-    let (start, end) = match &multipart {
-        None => (0, u64::MAX),
-        Some(b) => super::multipart::locate_file_part(&mut file, b)
-            .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?
-            .ok_or_else(|| ApiError::Invalid("the upload has no `file` part".into()))?,
-    };
-    file.seek(SeekFrom::Start(start))
-        .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?;
+    let file = crate::edge::spool(body, super::MAX_UPLOAD).await?;
+    // Finding the file part scans the spool: off the event loop.
+    let located = web::block(move || {
+        let mut file = file;
+        let range = match &multipart {
+            None => Ok(Some((0, u64::MAX))),
+            Some(b) => super::multipart::locate_file_part(&mut file, b),
+        };
+        let range = range.and_then(|r| match r {
+            Some((start, end)) => file
+                .seek(SeekFrom::Start(start))
+                .map(|_| Some((start, end))),
+            None => Ok(None),
+        });
+        (file, range)
+    })
+    .await
+    .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?;
+    let (file, range) = located;
+    let (start, end) = range
+        .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?
+        .ok_or_else(|| ApiError::Invalid("the upload has no `file` part".into()))?;
     let data = file.take(end - start);
     let report = if kind.as_str() == "asn" {
         let opts = asn_import::ImportOptions {
