@@ -264,8 +264,14 @@ fn rss_kib() -> u64 {
         .unwrap()
 }
 
+/// The tests that measure memory take turns (they would measure each other).
+static MEASURING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs `work` while sampling the RSS every few milliseconds; the peak growth in MiB.
+/// Tests of other modules may run beside it in this process, so callers allow some
+/// room; the attacks measured here grow it by hundreds of MiB when they succeed.
 async fn peak_growth_mib<F: std::future::Future>(work: F) -> (F::Output, u64) {
+    let _turn = MEASURING.lock().await;
     let before = rss_kib();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = done.clone();
