@@ -60,6 +60,24 @@ impl AuditEvent {
     }
 }
 
+/// A recorded value without control characters: a NUL would make PostgreSQL
+/// refuse the whole batch (and lose every record in it). The detail object is
+/// serialised first, so its strings carry NUL only as the text `\u0000`.
+fn printable(s: String) -> String {
+    if crate::domain::text::forbidden_control(&s).is_none() {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if crate::domain::text::is_forbidden(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// One record as it is queued and written.
 #[derive(Debug, Serialize)]
 struct Row {
@@ -135,10 +153,10 @@ impl Audit {
             at: now,
             event: e.event,
             outcome,
-            actor: e.actor,
-            subject: e.subject,
-            client_id: e.client_id,
-            ip: e.ip,
+            actor: e.actor.map(printable),
+            subject: e.subject.map(printable),
+            client_id: e.client_id.map(printable),
+            ip: e.ip.map(printable),
             detail: e
                 .detail
                 .unwrap_or(Value::Object(Default::default()))

@@ -368,7 +368,11 @@ pub async fn register(
 }
 
 pub async fn find(db: &DatabaseConnection, client_id: &str) -> Result<Option<Client>, DbErr> {
-    if client_id.is_empty() || client_id.len() > 255 {
+    // Ids that cannot exist (PostgreSQL would refuse a NUL outright) are not looked up.
+    if client_id.is_empty()
+        || client_id.len() > 255
+        || crate::domain::text::forbidden_control(client_id).is_some()
+    {
         return Ok(None);
     }
     match client::Entity::find_by_id(client_id.to_owned())
@@ -400,7 +404,11 @@ pub async fn find_any<C: sea_orm::ConnectionTrait>(
     db: &C,
     client_id: &str,
 ) -> Result<Option<client::Model>, DbErr> {
-    if client_id.is_empty() || client_id.len() > 255 {
+    // Ids that cannot exist (PostgreSQL would refuse a NUL outright) are not looked up.
+    if client_id.is_empty()
+        || client_id.len() > 255
+        || crate::domain::text::forbidden_control(client_id).is_some()
+    {
         return Ok(None);
     }
     client::Entity::find_by_id(client_id.to_owned())

@@ -1,6 +1,7 @@
 //! Typed settings: embedded defaults < optional TOML file < `GAPURA_*` environment
 //! (plus the conventional `DATABASE_URL` and `REDIS_URL`). Validated once at start.
 
+use crate::net::TrustedProxies;
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,27 @@ pub struct Settings {
     pub password: PasswordSettings,
     pub session: SessionSettings,
     pub login_guard: LoginGuardSettings,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
+    /// (addresses and CIDR blocks). `GAPURA_TRUSTED_PROXIES` is comma-separated;
+    /// a TOML file may give a list. Empty: the TCP peer is the client.
+    #[serde(default, deserialize_with = "trusted_proxies")]
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// A comma-separated string (from the environment) or a list of strings (TOML),
+/// each an address or CIDR block; a bad entry stops the start with its text.
+fn trusted_proxies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustedProxies, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let parsed = match Raw::deserialize(d)? {
+        Raw::One(s) => TrustedProxies::parse_list(&s),
+        Raw::Many(v) => TrustedProxies::from_entries(v.iter().map(String::as_str)),
+    };
+    parsed.map_err(|e| serde::de::Error::custom(format!("invalid trusted proxy: {e}")))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +157,12 @@ impl Settings {
                 builder = builder.set_override(key, value)?;
             }
         }
+        Self::from_builder(builder)
+    }
+
+    fn from_builder(
+        builder: config::ConfigBuilder<config::builder::DefaultState>,
+    ) -> Result<Self, ConfigError> {
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
@@ -281,5 +309,35 @@ mod tests {
         let s = Settings::defaults().unwrap();
         s.validate().unwrap();
         assert_eq!(s.tokens.code_ttl, 60);
+        assert!(s.trusted_proxies.is_empty());
+    }
+
+    fn with(key: &str, value: config::Value) -> Result<Settings, ConfigError> {
+        Settings::from_builder(
+            config::Config::builder()
+                .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+                .set_override(key, value)?,
+        )
+    }
+
+    #[test]
+    fn trusted_proxies_from_env_string_or_list() {
+        // as GAPURA_TRUSTED_PROXIES arrives: one comma-separated string
+        let s = with("trusted_proxies", "10.0.0.0/8, 2001:db8::1".into()).unwrap();
+        assert_eq!(s.trusted_proxies.nets().len(), 2);
+        assert!(s.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
+        let s = with("trusted_proxies", vec!["192.0.2.1", "::1/128"].into()).unwrap();
+        assert_eq!(s.trusted_proxies.nets().len(), 2);
+        let e = with("trusted_proxies", "10.0.0.0/8, 10.0.0.300".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("invalid trusted proxy") && e.contains("`10.0.0.300`"),
+            "{e}"
+        );
+        let e = with("trusted_proxies", "10.0.0.1/8".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("10.0.0.0/8"), "{e}");
     }
 }

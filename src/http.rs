@@ -3,6 +3,7 @@
 //! security headers and HTML responses.
 
 use crate::crypto::{ct_eq, random_token};
+use crate::domain::text::forbidden_control;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
@@ -29,6 +30,19 @@ impl Params {
         for (i, (k, v)) in form_urlencoded::parse(raw).enumerate() {
             if i >= MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            // NUL and other control characters are refused here, once, for every
+            // query and form (PostgreSQL cannot store NUL; nothing needs them).
+            if let Some(c) = forbidden_control(&k).or_else(|| forbidden_control(&v)) {
+                let name: String = k
+                    .chars()
+                    .filter(|c| !crate::domain::text::is_forbidden(*c))
+                    .take(64)
+                    .collect();
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{name}` contains the control character {}",
+                    crate::domain::text::describe(c)
+                )));
             }
             if v.len() > MAX_PARAM_LEN {
                 p.oversized.push(k.to_string());
@@ -92,29 +106,74 @@ pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError>
     Params::parse(body)
 }
 
+/// Where the request came from: the TCP peer, or, when that peer is one of the
+/// configured `trusted_proxies`, the client named by its `Forwarded` /
+/// `X-Forwarded-For` headers (rules in `crate::net`). Every address Gapura records
+/// or counts (login guard, audit, sessions) comes from here.
+pub fn client_addr(req: &HttpRequest) -> Option<crate::net::ClientAddr> {
+    let peer = req.peer_addr()?.ip();
+    let state = req.app_data::<actix_web::web::Data<AppState>>();
+    let Some(trusted) = state.map(|s| &s.settings.trusted_proxies) else {
+        return Some(crate::net::TrustedProxies::default().resolve(peer, &[], &[]));
+    };
+    let values = |name: header::HeaderName| -> Vec<&[u8]> {
+        req.headers().get_all(name).map(|v| v.as_bytes()).collect()
+    };
+    Some(trusted.resolve(
+        peer,
+        &values(header::FORWARDED),
+        &values(header::X_FORWARDED_FOR),
+    ))
+}
+
+/// The client's address as text (see `client_addr`).
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    client_addr(req).map(|a| a.ip.to_string())
 }
 
 pub const CSRF_COOKIE: &str = "gapura_csrf";
 
+/// Every cookie Gapura sets (session, CSRF, language): path `/`, `HttpOnly`,
+/// `SameSite=Lax`, host-only, and, when the issuer is https, `Secure` with the
+/// `__Host-` prefix (RFC 6265bis §4.1.3.2), so neither a plain-http response nor a
+/// sibling subdomain can plant or overwrite it.
+pub fn cookie(state: &AppState, base: &str, value: String) -> Cookie<'static> {
+    Cookie::build(state.cookie_name(base), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .finish()
+}
+
+/// The cookie that deletes one of Gapura's cookies.
+pub fn removal_cookie(state: &AppState, base: &str) -> Cookie<'static> {
+    let mut c = cookie(state, base, String::new());
+    c.set_max_age(actix_web::cookie::time::Duration::ZERO);
+    c
+}
+
+/// One of Gapura's cookies as this request carries it, under the name `cookie`
+/// gives it (a `__Host-` cookie over https; the bare name is then ignored).
+pub fn request_cookie(req: &HttpRequest, base: &str) -> Option<Cookie<'static>> {
+    let name = match req.app_data::<actix_web::web::Data<AppState>>() {
+        Some(state) => state.cookie_name(base),
+        None => base.to_owned(),
+    };
+    req.cookie(&name)
+}
+
 /// The CSRF token for this browser's forms, and the cookie to set if it had none.
 /// Double submit: the form carries HMAC(cookie value), the cookie carries the value.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-    let name = state.cookie_name(CSRF_COOKIE);
-    if let Some(c) = req.cookie(&name)
+    if let Some(c) = req.cookie(&state.cookie_name(CSRF_COOKIE))
         && c.value().len() == 43
     {
         return (state.master.csrf_tag(c.value()), None);
     }
     let value = random_token(32);
-    let cookie = Cookie::build(name, value.clone())
-        .path("/")
-        .http_only(true)
-        .secure(state.secure_cookies)
-        .same_site(SameSite::Lax)
-        .finish();
-    (state.master.csrf_tag(&value), Some(cookie))
+    let tag = state.master.csrf_tag(&value);
+    (tag, Some(cookie(state, CSRF_COOKIE, value)))
 }
 
 pub fn csrf_valid(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> bool {
@@ -155,6 +214,9 @@ pub fn security_headers(resp: &mut HttpResponseBuilder) {
         .insert_header((header::X_FRAME_OPTIONS, "DENY"));
 }
 
+/// Every HTML page Gapura serves. Pages carry secrets (the CSRF token) next to
+/// reflected input (`login_hint`, a typed username), so they are never compressed
+/// (BREACH): `Content-Encoding: identity` makes actix's `Compress` leave them alone.
 pub fn html(
     status: actix_web::http::StatusCode,
     body: String,
@@ -164,6 +226,7 @@ pub fn html(
     security_headers(&mut resp);
     resp.insert_header((header::CONTENT_SECURITY_POLICY, csp(form_target)))
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(header::ContentEncoding::Identity)
         .content_type("text/html; charset=utf-8")
         .body(body)
 }
@@ -214,6 +277,23 @@ mod tests {
         assert!(p.ensure_clean().is_err());
         assert!(p.is_dirty("a"));
         assert!(!p.is_dirty("c"));
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        for raw in [
+            &b"username=a%00b"[..],
+            b"state=x%01",
+            b"a%00=1",
+            b"login_hint=%1B%5B31m",
+            b"x=\x00",
+        ] {
+            let e = Params::parse(raw).unwrap_err();
+            assert_eq!(e.code, crate::error::ErrorCode::InvalidRequest);
+            assert!(e.description.unwrap().contains("control character"));
+        }
+        // tab, CR and LF are text
+        assert!(Params::parse(b"note=a%09b%0D%0Ac").is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::crypto::{random_token, token_digest};
 use crate::state::AppState;
 use crate::store::StoreError;
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 pub const COOKIE: &str = "gapura_session";
@@ -230,16 +230,9 @@ pub async fn of_user(
 }
 
 pub fn cookie(state: &AppState, value: &str) -> Cookie<'static> {
-    Cookie::build(state.cookie_name(COOKIE), value.to_owned())
-        .path("/")
-        .http_only(true)
-        .secure(state.secure_cookies)
-        .same_site(SameSite::Lax)
-        .finish()
+    crate::http::cookie(state, COOKIE, value.to_owned())
 }
 
 pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
-    let mut c = cookie(state, "");
-    c.set_max_age(CookieDuration::ZERO);
-    c
+    crate::http::removal_cookie(state, COOKIE)
 }

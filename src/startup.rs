@@ -134,7 +134,12 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(64 * 1024))
+                // Every extractor reads at most this many decoded bytes; the routes that
+                // take more authenticate first and read `web::Payload` themselves.
+                .app_data(web::PayloadConfig::new(crate::edge::BODY_LIMIT))
+                .app_data(web::JsonConfig::default().limit(crate::edge::BODY_LIMIT))
+                .app_data(web::FormConfig::default().limit(crate::edge::BODY_LIMIT))
+                .wrap(actix_web::middleware::from_fn(crate::edge::guard))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(actix_web::middleware::from_fn(crate::metrics::track))
                 .configure(crate::oidc::routes)

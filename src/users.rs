@@ -143,7 +143,10 @@ pub async fn create(
 /// Finds an account by NIP, e-mail (case-insensitive) or login name.
 pub async fn find_by_login(db: &DatabaseConnection, login: &str) -> Result<Option<User>, DbErr> {
     let login = login.trim();
-    if login.is_empty() || login.len() > 254 {
+    if login.is_empty()
+        || login.len() > 254
+        || crate::domain::text::forbidden_control(login).is_some()
+    {
         return Ok(None);
     }
     let condition = if login.contains('@') {
@@ -155,6 +158,9 @@ pub async fn find_by_login(db: &DatabaseConnection, login: &str) -> Result<Optio
 }
 
 pub async fn find_by_id(db: &DatabaseConnection, id: &str) -> Result<Option<User>, DbErr> {
+    if crate::domain::text::forbidden_control(id).is_some() {
+        return Ok(None);
+    }
     user_account::Entity::find_by_id(id.to_owned())
         .one(db)
         .await

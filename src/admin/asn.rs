@@ -82,10 +82,10 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     nip: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let patch: Patch = json_body(&body)?;
+    let patch: Patch = json_body(&super::error::body(body).await?)?;
     let u = managed(&state, &ctx, &nip).await?;
     let now = state.now();
     let old_opd = u.opd_code.clone();
@@ -157,9 +157,10 @@ pub async fn suspend(
     req: HttpRequest,
     state: web::Data<AppState>,
     nip: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
+    let body = super::error::body(body).await?;
     let r: Reason = if body.is_empty() {
         Reason::default()
     } else {

@@ -29,6 +29,12 @@ pub enum ApiError {
     /// 409 `conflict`.
     #[error("{0}")]
     Conflict(String),
+    /// 413 `payload_too_large` (counted after decompression).
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415 `unsupported_media_type`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 500 `server_error`, detail logged.
     #[error("internal error")]
     Internal,
@@ -46,6 +52,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Invalid(_) => "invalid_request",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal => "server_error",
             ApiError::Unavailable => "temporarily_unavailable",
         }
@@ -72,6 +80,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -157,7 +167,78 @@ pub fn query(req: &actix_web::HttpRequest) -> Result<crate::http::Params, ApiErr
     Ok(p)
 }
 
+impl From<crate::edge::BodyError> for ApiError {
+    fn from(e: crate::edge::BodyError) -> Self {
+        use crate::edge::BodyError;
+        match e {
+            BodyError::TooLarge(_) => ApiError::TooLarge(e.to_string()),
+            BodyError::Malformed(_) => ApiError::Invalid(e.to_string()),
+            BodyError::Io(m) => {
+                tracing::error!(error = %m, "upload could not be spooled");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// The request body, read only now (after the caller was authenticated), at most
+/// `edge::BODY_LIMIT` decoded bytes.
+pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, ApiError> {
+    Ok(crate::edge::read_limited(payload, crate::edge::BODY_LIMIT).await?)
+}
+
 /// A JSON body into `T`, with a clear message for malformed input (never a 500).
+/// Strings (keys and values) must not carry control characters other than tab,
+/// CR and LF (`domain::text`): PostgreSQL cannot store NUL.
 pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))?;
+    if let Some((path, c)) = control_in(&value, &mut String::new()) {
+        return Err(ApiError::Invalid(format!(
+            "`{path}` contains the control character {}",
+            crate::domain::text::describe(c)
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::Invalid(format!("invalid JSON body: {e}")))
+}
+
+/// The JSON path (`a.b[2]`) and first forbidden control character of any string.
+fn control_in(v: &serde_json::Value, path: &mut String) -> Option<(String, char)> {
+    use crate::domain::text::forbidden_control;
+    use serde_json::Value;
+    match v {
+        Value::String(s) => forbidden_control(s).map(|c| (path.clone(), c)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = control_in(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let shown: String = k
+                .chars()
+                .map(|c| {
+                    if crate::domain::text::is_forbidden(c) {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
+                .take(64)
+                .collect();
+            if let Some(c) = forbidden_control(k) {
+                return Some((shown, c));
+            }
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&shown);
+            let found = control_in(item, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }

@@ -14,8 +14,8 @@ pub mod roles;
 use actix_web::{HttpResponse, web};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
-/// Largest accepted import upload (about 300,000 SIASN rows).
-pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// Largest accepted import upload, decoded (about 300,000 SIASN rows).
+pub const MAX_UPLOAD: usize = crate::edge::MAX_DECODED;
 
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
@@ -26,6 +26,7 @@ async fn openapi() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api/v1")
+            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
             .route("/openapi.json", web::get().to(openapi))
             .route("/opd", web::get().to(opd::list))
             .route("/opd", web::post().to(opd::create))
@@ -45,10 +46,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/assignments", web::post().to(roles::assign))
             .route("/assignments/{id}", web::get().to(roles::get))
             .route("/assignments/{id}", web::delete().to(roles::end))
-            .service(
-                web::resource("/import/{kind}")
-                    .app_data(web::PayloadConfig::new(MAX_UPLOAD))
-                    .route(web::post().to(import::upload)),
-            ),
+            .route("/import/{kind}", web::post().to(import::upload)),
     );
 }

@@ -112,10 +112,10 @@ struct NewUnit {
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let new: NewUnit = json_body(&body)?;
+    let new: NewUnit = json_body(&super::error::body(body).await?)?;
     match &new.parent {
         None => auth::require_super(&ctx)?,
         Some(p) => {
@@ -169,10 +169,10 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let patch: Patch = json_body(&body)?;
+    let patch: Patch = json_body(&super::error::body(body).await?)?;
     let before = changeable(&state, &ctx, &code).await?;
     if let Some(Some(p)) = &patch.parent {
         let target = visible(&state, &ctx, p).await?;

@@ -39,11 +39,11 @@ pub async fn declare(
     req: HttpRequest,
     state: web::Data<AppState>,
     client_id: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
     auth::require_super(&ctx)?;
-    let new: NewRole = json_body(&body)?;
+    let new: NewRole = json_body(&super::error::body(body).await?)?;
     let role = roles::declare(
         &state.db,
         state.now(),
@@ -112,10 +112,10 @@ struct NewAssignmentBody {
 pub async fn assign(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let b: NewAssignmentBody = json_body(&body)?;
+    let b: NewAssignmentBody = json_body(&super::error::body(body).await?)?;
     let scope = ScopeKind::parse(&b.scope)
         .ok_or_else(|| ApiError::Invalid("scope must be opd, subtree or city".into()))?;
     let person = managed(&state, &ctx, &b.nip).await?;

@@ -73,6 +73,10 @@ pub async fn import<R: Read>(
         };
         let line = csv_in::line_of(&row, line);
         let key = cols.get(&row, "nip").unwrap_or_default().to_owned();
+        if let Some(why) = csv_in::control_characters(&headers, &row) {
+            report.reject(line, &key, vec![why]);
+            continue;
+        }
         let rec = match asn_row::parse(&cols, &row) {
             Ok(r) => r,
             Err(reasons) => {

@@ -50,6 +50,27 @@ pub fn line_of(row: &csv::StringRecord, fallback: u64) -> u64 {
     row.position().map_or(fallback, |p| p.line() + 1)
 }
 
+/// Why a row is refused when one of its cells carries a control character other
+/// than tab, CR or LF (`domain::text`; PostgreSQL cannot store NUL).
+pub fn control_characters(headers: &csv::StringRecord, row: &csv::StringRecord) -> Option<String> {
+    use crate::domain::text::{describe, forbidden_control, is_forbidden};
+    row.iter().enumerate().find_map(|(i, cell)| {
+        let c = forbidden_control(cell)?;
+        let column: String = headers
+            .get(i)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !is_forbidden(*c))
+            .take(40)
+            .collect();
+        Some(format!(
+            "column {} (`{column}`) contains the control character {}",
+            i + 1,
+            describe(c)
+        ))
+    })
+}
+
 /// `nipBaru`, `NIP Baru`, `nip_baru` → `nipbaru`.
 pub fn normalise_header(h: &str) -> String {
     h.trim_start_matches('\u{feff}')
@@ -137,6 +158,19 @@ mod tests {
         let mut r = reader(&data[..]).unwrap();
         let lines: Vec<u64> = r.records().map(|x| line_of(&x.unwrap(), 0)).collect();
         assert_eq!(lines, vec![2, 3, 5]);
+    }
+
+    #[test]
+    fn control_characters_in_cells() {
+        let data = b"code,name\nA,Dinas\tSatu\nB,Di\x00nas\n";
+        let mut r = reader(&data[..]).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let rows: Vec<_> = r.records().map(|x| x.unwrap()).collect();
+        assert_eq!(control_characters(&headers, &rows[0]), None);
+        assert_eq!(
+            control_characters(&headers, &rows[1]).unwrap(),
+            "column 2 (`name`) contains the control character U+0000"
+        );
     }
 
     #[test]

@@ -10,8 +10,12 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/directory/v1/people/{nip}", web::get().to(person))
-        .route("/directory/v1/opd/{code}/subtree", web::get().to(subtree));
+    cfg.service(
+        web::scope("/directory/v1")
+            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
+            .route("/people/{nip}", web::get().to(person))
+            .route("/opd/{code}/subtree", web::get().to(subtree)),
+    );
 }
 
 async fn person(

@@ -62,6 +62,10 @@ pub async fn import<R: Read>(
         };
         let line = csv_in::line_of(&row, 2 + i as u64);
         let code = cols.get(&row, "code").unwrap_or_default().to_owned();
+        if let Some(why) = csv_in::control_characters(&headers, &row) {
+            report.reject(line, &code, vec![why]);
+            continue;
+        }
         let name = cols.get(&row, "name").unwrap_or_default().to_owned();
         let kind = cols
             .get(&row, "kind")

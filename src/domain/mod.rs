@@ -5,6 +5,7 @@ pub mod nik;
 pub mod nip;
 pub mod redirect_uri;
 pub mod scope;
+pub mod text;
 
 pub use nik::Nik;
 pub use nip::Nip;

@@ -39,7 +39,27 @@ pub const PERSON_SCOPES: &[&str] = &[
     NIK,
     ADMIN,
 ];
+/// Scopes for an application acting for itself (client credentials), never for a
+/// person: a person's authorization cannot grant them.
+pub const SERVICE_SCOPES: &[&str] = &[DIRECTORY_READ];
 pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email phone offline_access";
+
+/// Who a token is for: a person (authorization code, and its refreshes) or the
+/// client itself (client credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grantee {
+    Person,
+    Client,
+}
+
+/// The one rule of which scopes each kind of grant may carry. A scope outside
+/// both lists (none today) would be grantable to both.
+pub fn grantable(scope: &str, to: Grantee) -> bool {
+    match to {
+        Grantee::Person => !SERVICE_SCOPES.contains(&scope),
+        Grantee::Client => !PERSON_SCOPES.contains(&scope),
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes(BTreeSet<String>);
@@ -84,6 +104,22 @@ impl Scopes {
         self.0.difference(&other.0).map(String::as_str)
     }
 
+    /// The first member `to` may not be granted (`grantable`).
+    pub fn not_grantable(&self, to: Grantee) -> Option<&str> {
+        self.iter().find(|s| !grantable(s, to))
+    }
+
+    /// Only the members `to` may be granted.
+    pub fn grantable_to(&self, to: Grantee) -> Scopes {
+        Scopes(
+            self.0
+                .iter()
+                .filter(|s| grantable(s, to))
+                .cloned()
+                .collect(),
+        )
+    }
+
     pub fn without(&self, scope: &str) -> Scopes {
         Scopes(self.0.iter().filter(|s| *s != scope).cloned().collect())
     }
@@ -109,5 +145,30 @@ mod tests {
         let all = Scopes::parse(DEFAULT_CLIENT_SCOPES).unwrap();
         assert!(s.is_subset(&all));
         assert_eq!(s.difference(&all).count(), 0);
+    }
+
+    #[test]
+    fn person_and_service_scopes_do_not_mix() {
+        for s in KNOWN_SCOPES {
+            // every known scope is for exactly one kind of grant
+            assert_ne!(
+                grantable(s, Grantee::Person),
+                grantable(s, Grantee::Client),
+                "{s}"
+            );
+        }
+        assert!(!grantable(DIRECTORY_READ, Grantee::Person));
+        assert!(
+            grantable(ADMIN, Grantee::Person),
+            "the admin console logs people in"
+        );
+        assert!(!grantable(ADMIN, Grantee::Client));
+        let asked = Scopes::parse("openid directory.read profile").unwrap();
+        assert_eq!(asked.not_grantable(Grantee::Person), Some(DIRECTORY_READ));
+        assert_eq!(asked.not_grantable(Grantee::Client), Some("openid"));
+        assert_eq!(
+            asked.grantable_to(Grantee::Person).to_string(),
+            "openid profile"
+        );
     }
 }

@@ -85,7 +85,10 @@ pub async fn remove(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let (ctx, _) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
         Err(resp) => return resp,
@@ -131,7 +134,10 @@ pub async fn regenerate(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
         Err(resp) => return resp,

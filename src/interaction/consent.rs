@@ -4,7 +4,7 @@
 use crate::audit::AuditEvent;
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, client_ip, csrf_token, csrf_valid};
+use crate::http::{client_ip, csrf_token, csrf_valid};
 use crate::oidc::authorize::{self, AuthRequest};
 use crate::session;
 use crate::state::AppState;
@@ -16,7 +16,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let req_id = params.get("req").unwrap_or_default();
     let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
@@ -64,7 +67,10 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");

@@ -98,7 +98,10 @@ async fn render(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let ctx = match mfa::context(&state, &req, params.get("req").unwrap_or_default()).await {
         Ok(c) => c,
         Err(resp) => return resp,
@@ -128,7 +131,10 @@ pub async fn totp_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
         Err(resp) => return resp,
@@ -216,7 +222,10 @@ pub async fn passkey_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
         Err(resp) => return resp,

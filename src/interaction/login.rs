@@ -12,22 +12,19 @@ use crate::session;
 use crate::state::AppState;
 use crate::ui::{self, Lang, pages::LoginPage};
 use crate::users;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 
 fn lang_for(
+    state: &AppState,
     req: &HttpRequest,
     params: &Params,
     ar: Option<&AuthRequest>,
 ) -> (Lang, Option<Cookie<'static>>) {
     if let Some(l) = params.get("lang").and_then(Lang::parse) {
-        let cookie = Cookie::build(ui::LANG_COOKIE, l.code())
-            .path("/")
-            .same_site(SameSite::Lax)
-            .http_only(true)
-            .finish();
+        let cookie = crate::http::cookie(state, ui::LANG_COOKIE, l.code().to_owned());
         return (l, Some(cookie));
     }
     (
@@ -136,10 +133,13 @@ pub async fn render_passkey_failure(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let req_id = params.get("req");
     let ar = pending(&state, &req, req_id);
-    let (lang, lang_cookie) = lang_for(&req, &params, ar.as_ref());
+    let (lang, lang_cookie) = lang_for(&state, &req, &params, ar.as_ref());
     if req_id.is_some() && ar.is_none() {
         return ui::error_page(&state, &req, lang, "expired");
     }
@@ -165,7 +165,10 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");

@@ -66,7 +66,10 @@ pub fn enroll_url(req_id: &str) -> String {
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     match context(&state, &req, params.get("req").unwrap_or_default()).await {
         Ok(ctx) => render(&state, &req, &ctx, StatusCode::OK, None).await,
         Err(resp) => resp,
@@ -80,7 +83,7 @@ async fn checked(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<(Params, Ctx), HttpResponse> {
-    let form = Params::parse(body).unwrap_or_default();
+    let form = crate::ui::page_params(state, req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
     }
@@ -238,7 +241,10 @@ pub async fn cancel(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");
@@ -264,7 +270,10 @@ pub async fn continue_after(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
     }

@@ -17,7 +17,9 @@ pub async fn options(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let Ok(form) = Params::parse(&body) else {
+        return HttpResponse::BadRequest().json(serde_json::json!({"error": "bad_request"}));
+    };
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return HttpResponse::Forbidden().json(serde_json::json!({"error": "csrf"}));
     }
@@ -29,7 +31,10 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");

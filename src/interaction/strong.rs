@@ -217,7 +217,8 @@ pub async fn json_context(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<Ctx, HttpResponse> {
-    let form = Params::parse(body).unwrap_or_default();
+    let form =
+        Params::parse(body).map_err(|_| json_error(StatusCode::BAD_REQUEST, "bad_request"))?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(json_error(StatusCode::FORBIDDEN, "csrf"));
     }

@@ -62,7 +62,10 @@ impl Pending {
 }
 
 async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     handle(&req, &state, params).await
 }
 
@@ -152,7 +155,10 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
 
 /// The confirmation form (also the home page's logout button).
 async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match crate::ui::page_params(&state, &req, &body) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return ui::error_page(&state, &req, lang, "csrf");

@@ -8,6 +8,7 @@ use crate::authn::stepup::Next;
 use crate::clients::{self, Client};
 use crate::crypto::{random_token, token_digest};
 use crate::domain::Scopes;
+use crate::domain::scope::Grantee;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, see_other};
 use crate::oidc::pending::Browser;
@@ -77,7 +78,10 @@ pub fn code_used_key(code: &str) -> String {
 }
 
 pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     handle(&req, &state, params).await
 }
 
@@ -191,6 +195,12 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         return Err(err(
             ErrorCode::InvalidScope,
             &format!("scope `{s}` is not allowed for this client"),
+        ));
+    }
+    if let Some(s) = scope.not_grantable(Grantee::Person) {
+        return Err(err(
+            ErrorCode::InvalidScope,
+            &format!("scope `{s}` is only for a client acting for itself"),
         ));
     }
     let code_challenge = match (p.get("code_challenge"), p.get("code_challenge_method")) {

@@ -51,7 +51,13 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
         let plus_fixed = s.replace('+', " ");
         percent_decode(&plus_fixed).ok_or_else(|| fail(true, "malformed Basic credentials"))
     };
-    Ok(Some((unescape(id)?, unescape(secret)?)))
+    let (id, secret) = (unescape(id)?, unescape(secret)?);
+    if crate::domain::text::forbidden_control(&id).is_some()
+        || crate::domain::text::forbidden_control(&secret).is_some()
+    {
+        return Err(fail(true, "malformed Basic credentials"));
+    }
+    Ok(Some((id, secret)))
 }
 
 fn percent_decode(s: &str) -> Option<String> {

@@ -1,5 +1,14 @@
 //! Token introspection (RFC 7662). Callers are authenticated confidential clients;
 //! a refresh token is shown active only to the client it was issued to.
+//!
+//! Who learns what about an active access token:
+//! - any authenticated client: `active`, `token_type`, `scope`, `client_id`, `aud`,
+//!   `iss`, `exp`, `iat`, `jti`: what the token is and whether it may be honoured;
+//! - only the token's own client (`client_id` of the token) also gets the person:
+//!   `sub`, `username` (the NIP), `auth_time`, `acr`, `sid` and role claims.
+//!   `sub` is Gapura's account id, the same for every client (not pairwise), so it
+//!   would let any client correlate a person across applications; RFC 7662 §2.2
+//!   makes every member but `active` optional.
 
 use super::{grants, tokens};
 use crate::error::OAuthError;
@@ -33,7 +42,7 @@ pub async fn introspect(
     };
     for as_access in order {
         let found = if as_access {
-            access(&state, token).await?
+            access(&state, &client.id, token).await?
         } else {
             refresh(&state, &client.id, token).await?
         };
@@ -44,33 +53,36 @@ pub async fn introspect(
     Ok(json_no_store(&json!({"active": false})))
 }
 
-async fn access(state: &AppState, token: &str) -> Result<Option<Map<String, Value>>, OAuthError> {
+/// Members of an active access token any authenticated client may learn.
+const TOKEN_MEMBERS: &[&str] = &["scope", "client_id", "aud", "iss", "exp", "iat", "jti"];
+/// Members about the person, for the token's own client only.
+const PERSONAL_MEMBERS: &[&str] = &["sub", "auth_time", "acr", "sid"];
+
+async fn access(
+    state: &AppState,
+    caller: &str,
+    token: &str,
+) -> Result<Option<Map<String, Value>>, OAuthError> {
     let Some(v) = tokens::check_access_token(state, token).await? else {
         return Ok(None);
     };
+    let own = v.str("client_id") == Some(caller);
     let mut out = Map::new();
     out.insert("active".into(), json!(true));
     out.insert("token_type".into(), json!("Bearer"));
-    for name in [
-        "scope",
-        "client_id",
-        "sub",
-        "aud",
-        "iss",
-        "exp",
-        "iat",
-        "jti",
-        "auth_time",
-        "acr",
-        "sid",
-    ] {
-        if let Some(value) = v.claims.get(name) {
-            out.insert(name.into(), value.clone());
+    let personal: &[&str] = if own { PERSONAL_MEMBERS } else { &[] };
+    for name in TOKEN_MEMBERS.iter().chain(personal) {
+        if let Some(value) = v.claims.get(*name) {
+            out.insert((*name).into(), value.clone());
         }
     }
     if let Some(user) = users::get(state, v.str("sub").unwrap_or_default()).await? {
+        // A suspended person's tokens are inactive for every caller.
         if !users::is_active(&user) {
             return Ok(None);
+        }
+        if !own {
+            return Ok(Some(out));
         }
         out.insert("username".into(), json!(user.username));
         let scopes = v.scopes();

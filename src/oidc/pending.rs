@@ -18,7 +18,7 @@ use super::authorize::AuthRequest;
 use crate::crypto::{random_token, token_digest};
 use crate::state::AppState;
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 pub const PENDING_TTL: i64 = 1800;
@@ -53,14 +53,8 @@ impl Browser {
 
     /// The cookie to set when this browser had none.
     pub fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
-        self.new.then(|| {
-            Cookie::build(state.cookie_name(BROWSER_COOKIE), self.value.clone())
-                .path("/")
-                .http_only(true)
-                .secure(state.secure_cookies)
-                .same_site(SameSite::Lax)
-                .finish()
-        })
+        self.new
+            .then(|| crate::http::cookie(state, BROWSER_COOKIE, self.value.clone()))
     }
 }
 

@@ -129,7 +129,12 @@ async fn rotate(
         .await?
         .filter(users::is_active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
-    let granted = Scopes::parse(&rt.scope).unwrap_or_default();
+    // A grant is a person's: whatever it holds beyond person scopes (a grant made
+    // before service scopes were kept out of it) is not handed on.
+    let granted = Scopes::parse(&rt.scope)
+        .unwrap_or_default()
+        .grantable_to(crate::domain::scope::Grantee::Person);
+    let kept = granted.to_string();
     let scope = match p.get("scope") {
         None => granted,
         Some(s) => {
@@ -147,7 +152,7 @@ async fn rotate(
     };
     // The successor keeps the whole granted scope, even when this request narrows it.
     let refresh_token = if client.allows_grant("refresh_token") {
-        Some(grants::issue_refresh(state, txn, &grant, &rt.scope).await?)
+        Some(grants::issue_refresh(state, txn, &grant, &kept).await?)
     } else {
         None
     };

@@ -83,11 +83,7 @@ async fn authorization_code(
         .await?
     else {
         if let Some(grant_id) = state.store.get(&code_used_key(code)).await? {
-            grants::revoke_for_replay(state, &grant_id, &client.id, "code.replay", client_ip(req))
-                .await?;
-            return Err(OAuthError::invalid_grant(
-                "code was already used; the tokens it gave are revoked",
-            ));
+            return Err(replayed(state, req, client, &grant_id).await?);
         }
         return Err(OAuthError::invalid_grant("unknown or expired code"));
     };
@@ -189,6 +185,40 @@ async fn authorization_code(
     Ok(response)
 }
 
+/// A used code presented again. Only the client it was issued to (authenticated
+/// here) proves the code leaked from that client's exchange: then the grant it gave
+/// is revoked (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.2.4). Any other client
+/// merely learns nothing: it cannot end someone else's grant by presenting a code
+/// it saw; the attempt is audited.
+async fn replayed(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &Client,
+    grant_id: &str,
+) -> Result<OAuthError, OAuthError> {
+    let grant = grants::find(state, grant_id).await?;
+    if grant.as_ref().is_some_and(|g| g.client_id == client.id) {
+        grants::revoke_for_replay(state, grant_id, &client.id, "code.replay", client_ip(req))
+            .await?;
+        return Ok(OAuthError::invalid_grant(
+            "code was already used; the tokens it gave are revoked",
+        ));
+    }
+    let mut e = AuditEvent::new("code.replay.other_client", false)
+        .client(client.id.clone())
+        .ip(client_ip(req))
+        .detail(serde_json::json!({
+            "grant_id": grant_id,
+            "issued_to": grant.as_ref().map(|g| g.client_id.clone()),
+            "action": "refused; nothing revoked",
+        }));
+    if let Some(g) = &grant {
+        e = e.subject(g.user_id.clone());
+    }
+    state.audit.record(state.now(), e).await?;
+    Ok(OAuthError::invalid_grant("unknown or expired code"))
+}
+
 pub(super) async fn mint(
     state: &AppState,
     client: &Client,
@@ -258,13 +288,14 @@ async fn client_credentials(
     }
     let scope = Scopes::parse(p.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "malformed scope"))?;
-    for s in scope.iter() {
-        if crate::domain::scope::PERSON_SCOPES.contains(&s) || !client.allowed_scopes.contains(s) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("scope `{s}` cannot be granted to a client"),
-            ));
-        }
+    let refused = scope
+        .not_grantable(crate::domain::scope::Grantee::Client)
+        .or_else(|| scope.difference(&client.allowed_scopes).next());
+    if let Some(s) = refused {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope `{s}` cannot be granted to a client"),
+        ));
     }
     let ctx = GrantContext {
         extra: Default::default(),

@@ -23,14 +23,18 @@ pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const MAX_COUNT: u64 = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/scim/v2/Users", web::get().to(users::list))
-        .route("/scim/v2/Users/{id}", web::get().to(users::get))
-        .route("/scim/v2/Groups", web::get().to(groups::list))
-        .route("/scim/v2/Groups/{id}", web::get().to(groups::get))
-        .route(
-            "/scim/v2/ServiceProviderConfig",
-            web::get().to(service_provider_config),
-        );
+    cfg.service(
+        web::scope("/scim/v2")
+            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
+            .route("/Users", web::get().to(users::list))
+            .route("/Users/{id}", web::get().to(users::get))
+            .route("/Groups", web::get().to(groups::list))
+            .route("/Groups/{id}", web::get().to(groups::get))
+            .route(
+                "/ServiceProviderConfig",
+                web::get().to(service_provider_config),
+            ),
+    );
 }
 
 pub async fn authorize(state: &AppState, req: &HttpRequest) -> Result<(), ScimError> {

@@ -37,7 +37,9 @@ impl Lang {
         if let Some(l) = ui_locales.and_then(|u| u.split(' ').find_map(Lang::parse)) {
             return l;
         }
-        if let Some(l) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+        if let Some(l) =
+            crate::http::request_cookie(req, LANG_COOKIE).and_then(|c| Lang::parse(c.value()))
+        {
             return l;
         }
         req.headers()

@@ -64,6 +64,20 @@ pub fn render_with_frames<T: Template>(
     }
 }
 
+/// The parameters of a page's query string or form, or the "bad request" page
+/// when they cannot be read (too many, or control characters: `http::Params`).
+/// Repeated and oversized values are left for the handler to judge.
+// The error is the answer itself, as in the handlers' async helpers.
+#[allow(clippy::result_large_err)]
+pub fn page_params(
+    state: &AppState,
+    req: &HttpRequest,
+    raw: &[u8],
+) -> Result<crate::http::Params, HttpResponse> {
+    crate::http::Params::parse(raw)
+        .map_err(|_| error_page(state, req, Lang::detect(req, None), "bad_request"))
+}
+
 /// An error page for requests that must not be redirected back to a client.
 pub fn error_page(
     _state: &AppState,
