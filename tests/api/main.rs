@@ -8,6 +8,7 @@ mod dir_helpers;
 mod helpers;
 
 mod admin_api;
+mod attacks_admin;
 mod cli;
 mod client_auth;
 mod code_flow;
