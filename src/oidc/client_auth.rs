@@ -304,14 +304,16 @@ pub fn assertion_claims<'c>(
     }
     let int = |n: &str| claims.get(n).and_then(Value::as_i64);
     let exp = int("exp").ok_or_else(|| fail(false, "assertion has no exp"))?;
-    if exp + SKEW <= now {
+    // The client chooses these numbers: any i64 must be judged, never overflow.
+    if exp.saturating_add(SKEW) <= now {
         return Err(fail(false, "assertion has expired"));
     }
-    if exp > now + MAX_ASSERTION_LIFETIME {
+    if exp > now.saturating_add(MAX_ASSERTION_LIFETIME) {
         return Err(fail(false, "assertion lifetime is too long"));
     }
-    if int("nbf").is_some_and(|nbf| nbf > now + SKEW)
-        || int("iat").is_some_and(|iat| iat > now + SKEW)
+    let not_before = now.saturating_add(SKEW);
+    if int("nbf").is_some_and(|nbf| nbf > not_before)
+        || int("iat").is_some_and(|iat| iat > not_before)
     {
         return Err(fail(false, "assertion is not yet valid"));
     }
@@ -323,6 +325,40 @@ pub fn assertion_claims<'c>(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    const NOW: i64 = 1_795_000_000;
+    const AUD: [&str; 1] = ["https://sso.example.go.id/token"];
+
+    fn claims(exp: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        let v = json!({"iss": "a", "sub": "a", "aud": AUD[0], "exp": exp, "jti": "j"});
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn assertion_times_at_the_edges_of_i64() {
+        // exp = i64::MAX used to overflow `exp + SKEW` (a panic with overflow checks).
+        let far = claims(json!(i64::MAX));
+        let e = super::assertion_claims(&far, &AUD, NOW).unwrap_err();
+        assert_eq!(
+            e.description.as_deref(),
+            Some("assertion lifetime is too long")
+        );
+        let past = claims(json!(i64::MIN));
+        let e = super::assertion_claims(&past, &AUD, NOW).unwrap_err();
+        assert_eq!(e.description.as_deref(), Some("assertion has expired"));
+        let ok = claims(json!(NOW + 60));
+        assert_eq!(
+            super::assertion_claims(&ok, &AUD, NOW).unwrap(),
+            ("j", NOW + 60)
+        );
+        let mut early = claims(json!(NOW + 60));
+        early.insert("nbf".into(), json!(i64::MAX));
+        assert!(super::assertion_claims(&early, &AUD, NOW).is_err());
+        // and a server clock at the very end of time does not overflow either
+        assert!(super::assertion_claims(&ok, &AUD, i64::MAX).is_err());
+    }
+
     #[test]
     fn percent_decoding() {
         assert_eq!(super::percent_decode("a%3Ab%25").as_deref(), Some("a:b%"));
