@@ -1,10 +1,13 @@
 //! `/admin/api/v1/asn`: people in reach, searched by NIP, name or e-mail prefix with
 //! keyset pagination; edits (including mutasi), suspension and reactivation. What
-//! lies outside the caller's reach answers 404, exactly like what does not exist.
+//! lies outside the caller's reach answers 404, exactly like what does not exist; an
+//! account whose powers exceed the caller's answers 403 to every change
+//! (`AdminContext::check_target`, the one rule for all of them).
 
 use super::auth;
 use super::error::{ApiError, json_body, query};
 use crate::access::AdminContext;
+use crate::access::admin::Act;
 use crate::audit::AuditEvent;
 use crate::directory::{asn_import, opd, people, suspend};
 use crate::state::AppState;
@@ -15,12 +18,19 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde::Deserialize;
 use serde_json::json;
 
-/// The person with this NIP if this admin manages them; 404 otherwise.
-pub async fn managed(state: &AppState, ctx: &AdminContext, nip: &str) -> Result<User, ApiError> {
-    match people::by_nip(&state.db, nip).await? {
-        Some(u) if ctx.manages(&state.db, &u).await? => Ok(u),
-        _ => Err(ApiError::not_found(format!("ASN `{nip}`"))),
-    }
+/// The person with this NIP if this admin may do `act` to them: 404 when there is
+/// none or they are out of reach, 403 when their powers exceed the admin's.
+pub async fn target(
+    state: &AppState,
+    ctx: &AdminContext,
+    nip: &str,
+    act: Act<'_>,
+) -> Result<User, ApiError> {
+    let u = people::by_nip(&state.db, nip)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("ASN `{nip}`")))?;
+    ctx.check_target(&state.db, &u, act).await?;
+    Ok(u)
 }
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -57,7 +67,7 @@ pub async fn get(
     nip: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let u = managed(&state, &ctx, &nip).await?;
+    let u = target(&state, &ctx, &nip, Act::View).await?;
     let reveal = u.nik.is_some() && ctx.may_reveal_nik(&state.db, &u).await?;
     if reveal {
         let e = AuditEvent::new("admin.nik.view", true)
@@ -67,6 +77,9 @@ pub async fn get(
     }
     Ok(HttpResponse::Ok().json(people::admin_view(&u, reveal)))
 }
+
+/// The refusal of an e-mail already used by another account.
+pub const EMAIL_UNUSABLE: &str = "this e-mail cannot be used for this account";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,19 +99,19 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
     let patch: Patch = json_body(&super::error::body(body).await?)?;
-    let u = managed(&state, &ctx, &nip).await?;
+    let u = target(&state, &ctx, &nip, Act::Edit).await?;
     let now = state.now();
     let old_opd = u.opd_code.clone();
     let mut a: user_account::ActiveModel = u.clone().into();
     if let Some(e) = &patch.email {
         let e = crate::users::normalise_email(e).map_err(|e| ApiError::Invalid(e.to_string()))?;
+        // The e-mail is a login name, unique over all accounts. The refusal is the same
+        // whoever holds it, in reach or not, and names nobody.
         if crate::users::find_by_login(&state.db, &e)
             .await?
             .is_some_and(|o| o.id != u.id)
         {
-            return Err(ApiError::Conflict(
-                "this e-mail belongs to another account".into(),
-            ));
+            return Err(ApiError::Conflict(EMAIL_UNUSABLE.into()));
         }
         a.email_verified = Set(u.email.as_deref() == Some(e.as_str()) && u.email_verified);
         a.email = Set(Some(e));
@@ -166,12 +179,7 @@ pub async fn suspend(
     } else {
         json_body(&body)?
     };
-    let u = managed(&state, &ctx, &nip).await?;
-    if u.id == ctx.user.id {
-        return Err(ApiError::Conflict(
-            "you cannot suspend your own account".into(),
-        ));
-    }
+    let u = target(&state, &ctx, &nip, Act::Suspend).await?;
     let reason = r
         .reason
         .unwrap_or_else(|| "suspended by an administrator".into());
@@ -185,7 +193,7 @@ pub async fn reactivate(
     nip: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let u = managed(&state, &ctx, &nip).await?;
+    let u = target(&state, &ctx, &nip, Act::Reactivate).await?;
     let after = suspend::reactivate(&state, u, &ctx.actor()).await?;
     Ok(HttpResponse::Ok().json(people::admin_view(&after, false)))
 }

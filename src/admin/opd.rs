@@ -29,8 +29,7 @@ async fn changeable(
     code: &str,
 ) -> Result<opd::UnitRow, ApiError> {
     let u = visible(state, ctx, code).await?;
-    let own_root = ctx.manage.subtrees.contains(&u.path);
-    if ctx.manage.city || (ctx.manage.covers_subtree(&u) && !own_root) {
+    if ctx.may_change_unit(&u) {
         Ok(u)
     } else {
         Err(ApiError::Forbidden(format!(
@@ -120,7 +119,7 @@ pub async fn create(
         None => auth::require_super(&ctx)?,
         Some(p) => {
             let parent = visible(&state, &ctx, p).await?;
-            if !ctx.manage.covers_subtree(&parent) {
+            if !ctx.may_place_under(&parent) {
                 return Err(ApiError::Forbidden(format!(
                     "units under `{p}` are not yours to create"
                 )));
@@ -176,7 +175,7 @@ pub async fn update(
     let before = changeable(&state, &ctx, &code).await?;
     if let Some(Some(p)) = &patch.parent {
         let target = visible(&state, &ctx, p).await?;
-        if !ctx.manage.covers_subtree(&target) {
+        if !ctx.may_place_under(&target) {
             return Err(ApiError::Forbidden(format!(
                 "cannot move a unit under `{p}`"
             )));

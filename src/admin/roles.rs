@@ -3,10 +3,11 @@
 //! manages only assignments of people they manage, scoped inside their own reach;
 //! anything else answers 404 (existence is not revealed) or 403 for a scope too wide.
 
-use super::asn::managed;
+use super::asn::target;
 use super::auth;
 use super::error::{ApiError, json_body, query};
 use crate::access::AdminContext;
+use crate::access::admin::Act;
 use crate::access::roles::{self, AssignmentView, NewAssignment, ScopeKind};
 use crate::audit::AuditEvent;
 use crate::state::AppState;
@@ -67,7 +68,7 @@ pub async fn of_person(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
     let p = query(&req)?;
-    let person = managed(&state, &ctx, &nip).await?;
+    let person = target(&state, &ctx, &nip, Act::View).await?;
     let history = p.get("history") == Some("true");
     let mut items = Vec::new();
     for a in roles::of_user(
@@ -118,7 +119,7 @@ pub async fn assign(
     let b: NewAssignmentBody = json_body(&super::error::body(body).await?)?;
     let scope = ScopeKind::parse(&b.scope)
         .ok_or_else(|| ApiError::Invalid("scope must be opd, subtree or city".into()))?;
-    let person = managed(&state, &ctx, &b.nip).await?;
+    let person = target(&state, &ctx, &b.nip, Act::Grant).await?;
     if !ctx
         .may_assign(&state.db, &b.client_id, scope, b.opd.as_deref())
         .await?
@@ -151,21 +152,27 @@ pub async fn assign(
     Ok(HttpResponse::Created().json(AssignmentView::from(a)))
 }
 
-/// The assignment if this admin may see it: its person managed and its scope in reach.
+/// The assignment and its person if this admin may see it (its person in reach and
+/// its scope within the admin's power to grant): 404 otherwise.
 async fn reachable(
     state: &AppState,
     ctx: &AdminContext,
     id: &str,
-) -> Result<role_assignment::Model, ApiError> {
+) -> Result<(role_assignment::Model, crate::users::User), ApiError> {
     let not_found = || ApiError::not_found(format!("assignment `{id}`"));
     let a = roles::find(&state.db, id).await?.ok_or_else(not_found)?;
     let person = crate::users::find_by_id(&state.db, &a.user_id)
         .await?
         .ok_or_else(not_found)?;
-    if !ctx.manages(&state.db, &person).await? || !visible(state, ctx, &a).await? {
+    match ctx.check_target(&state.db, &person, Act::View).await {
+        Ok(()) => {}
+        Err(crate::directory::DirectoryError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    }
+    if !visible(state, ctx, &a).await? {
         return Err(not_found());
     }
-    Ok(a)
+    Ok((a, person))
 }
 
 pub async fn get(
@@ -174,7 +181,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let a = reachable(&state, &ctx, &id).await?;
+    let (a, _) = reachable(&state, &ctx, &id).await?;
     Ok(HttpResponse::Ok().json(AssignmentView::from(a)))
 }
 
@@ -184,7 +191,8 @@ pub async fn end(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
-    let a = reachable(&state, &ctx, &id).await?;
+    let (a, person) = reachable(&state, &ctx, &id).await?;
+    ctx.check_target(&state.db, &person, Act::End(&a)).await?;
     roles::end(&state.db, state.now(), &a.id, "ended by an administrator").await?;
     let e = AuditEvent::new("admin.assignment.end", true)
         .actor(ctx.actor())

@@ -150,6 +150,29 @@ async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'s
 }
 
 fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest, OAuthError> {
+    let (mut ar, hint) = parse_request(client, p, state.now())?;
+    if let Some(hint) = hint {
+        let sub = super::tokens::verify_own(state, &hint, "JWT")
+            .and_then(|v| v.str("sub").map(str::to_owned))
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "id_token_hint is not an ID token of this issuer",
+                )
+            })?;
+        ar.id_token_hint_sub = Some(sub);
+    }
+    Ok(ar)
+}
+
+/// Checks an authorization request's parameters against `client`, with no server
+/// state: everything `validate` does except verifying `id_token_hint`, returned raw
+/// for the caller to verify (the `authorize_request` fuzz target drives this).
+pub fn parse_request(
+    client: &Client,
+    p: &Params,
+    now: i64,
+) -> Result<(AuthRequest, Option<String>), OAuthError> {
     let err = |code, d: &str| OAuthError::new(code, d);
     p.ensure_clean()?;
     if p.get("request").is_some() {
@@ -276,20 +299,7 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
     }
     let (acr_values, acr_essential) =
         crate::authn::stepup::requested(p.get("acr_values"), p.get("claims"))?;
-    let id_token_hint_sub = match p.get("id_token_hint") {
-        None => None,
-        Some(hint) => Some(
-            super::tokens::verify_own(state, hint, "JWT")
-                .and_then(|v| v.str("sub").map(str::to_owned))
-                .ok_or_else(|| {
-                    err(
-                        ErrorCode::InvalidRequest,
-                        "id_token_hint is not an ID token of this issuer",
-                    )
-                })?,
-        ),
-    };
-    Ok(AuthRequest {
+    let ar = AuthRequest {
         client_id: client.id.clone(),
         redirect_uri: p.get("redirect_uri").unwrap_or_default().to_owned(),
         scope: scope.to_string(),
@@ -300,14 +310,15 @@ fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest
         max_age,
         login_hint: p.get("login_hint").map(str::to_owned),
         ui_locales: p.get("ui_locales").map(str::to_owned),
-        id_token_hint_sub,
-        created_at: state.now(),
+        id_token_hint_sub: None,
+        created_at: now,
         acr_values,
         acr_essential,
         id: random_token(16),
         stale_login: None,
         resumed: false,
-    })
+    };
+    Ok((ar, p.get("id_token_hint").map(str::to_owned)))
 }
 
 /// What the person decided on the consent page for this very request.

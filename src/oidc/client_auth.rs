@@ -25,14 +25,22 @@ fn fail(basic: bool, description: &str) -> OAuthError {
     if basic { e.with_challenge("Basic") } else { e }
 }
 
+/// The Authorization header's value, if any.
+fn authorization(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
+    req.headers()
+        .get("authorization")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| fail(true, "malformed Authorization header"))
+        })
+        .transpose()
+}
+
 /// `(client_id, secret)` from an HTTP Basic header, form-urldecoded per RFC 6749 §2.3.1.
-fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = req.headers().get("authorization") else {
+fn basic_credentials(authorization: Option<&str>) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = authorization else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| fail(true, "malformed Authorization header"))?;
     let Some((scheme, rest)) = value.split_once(' ') else {
         return Err(fail(true, "malformed Authorization header"));
     };
@@ -89,9 +97,10 @@ pub async fn authenticate(
     if let Err(e) = &result
         && e.code == crate::error::ErrorCode::InvalidClient
     {
-        let claimed = basic_credentials(req)
+        let claimed = authorization(req)
             .ok()
             .flatten()
+            .and_then(|h| basic_credentials(Some(h)).ok().flatten())
             .map(|(id, _)| id)
             .or_else(|| params.get("client_id").map(str::to_owned));
         let mut event = crate::audit::AuditEvent::new("client.auth", false)
@@ -111,7 +120,52 @@ async fn authenticate_inner(
     params: &Params,
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
-    let basic = basic_credentials(req)?;
+    match credentials(authorization(req)?, params)? {
+        Credentials::Secret {
+            id,
+            secret,
+            method,
+            basic,
+        } => check_secret(state, &id, &secret, method, basic).await,
+        Credentials::Assertion { jws, client_id } => {
+            check_assertion(state, jws, &client_id, endpoint).await
+        }
+        Credentials::Public { id } => {
+            let client = load(state, id, false).await?;
+            if client.auth_method != AuthMethod::None {
+                return Err(fail(false, "this client must authenticate"));
+            }
+            Ok(client)
+        }
+    }
+}
+
+/// How a request authenticates its client, read from its Authorization header and
+/// parameters alone, before anything is looked up (the `token_request` fuzz target
+/// drives this).
+#[derive(Debug)]
+pub enum Credentials<'a> {
+    /// `client_secret_basic` (`basic`) or `client_secret_post`.
+    Secret {
+        id: String,
+        secret: String,
+        method: AuthMethod,
+        basic: bool,
+    },
+    /// `private_key_jwt`: the assertion (signature not verified yet) and its issuer.
+    Assertion {
+        jws: UnverifiedJws,
+        client_id: String,
+    },
+    /// `none`: a public client only names itself.
+    Public { id: &'a str },
+}
+
+pub fn credentials<'a>(
+    authorization: Option<&str>,
+    params: &'a Params,
+) -> Result<Credentials<'a>, OAuthError> {
+    let basic = basic_credentials(authorization)?;
     let used_basic = basic.is_some();
     let body_secret = params.get("client_secret");
     let assertion = params.get("client_assertion");
@@ -127,28 +181,42 @@ async fn authenticate_inner(
         if params.get("client_id").is_some_and(|p| p != id) {
             return Err(fail(true, "client_id does not match the credentials"));
         }
-        return check_secret(state, &id, &secret, AuthMethod::ClientSecretBasic, true).await;
+        return Ok(Credentials::Secret {
+            id,
+            secret,
+            method: AuthMethod::ClientSecretBasic,
+            basic: true,
+        });
     }
     if let Some(secret) = body_secret {
         let id = params
             .get("client_id")
             .ok_or_else(|| fail(false, "client_id is required"))?;
-        return check_secret(state, id, secret, AuthMethod::ClientSecretPost, false).await;
+        return Ok(Credentials::Secret {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+            method: AuthMethod::ClientSecretPost,
+            basic: false,
+        });
     }
     if let Some(jwt) = assertion {
         if params.get("client_assertion_type") != Some(JWT_BEARER) {
             return Err(fail(false, "client_assertion_type must be jwt-bearer"));
         }
-        return check_assertion(state, jwt, params.get("client_id"), endpoint).await;
+        let jws = UnverifiedJws::parse(jwt)
+            .map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
+        let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str);
+        let iss = claim("iss").ok_or_else(|| fail(false, "assertion has no iss"))?;
+        if claim("sub") != Some(iss) || params.get("client_id").is_some_and(|c| c != iss) {
+            return Err(fail(false, "assertion iss and sub must be the client_id"));
+        }
+        let client_id = iss.to_owned();
+        return Ok(Credentials::Assertion { jws, client_id });
     }
     let id = params
         .get("client_id")
         .ok_or_else(|| fail(false, "client authentication is required"))?;
-    let client = load(state, id, false).await?;
-    if client.auth_method != AuthMethod::None {
-        return Err(fail(false, "this client must authenticate"));
-    }
-    Ok(client)
+    Ok(Credentials::Public { id })
 }
 
 async fn load(state: &AppState, id: &str, basic: bool) -> Result<Client, OAuthError> {
@@ -185,17 +253,10 @@ async fn check_secret(
 
 async fn check_assertion(
     state: &AppState,
-    jwt: &str,
-    client_id: Option<&str>,
+    jws: UnverifiedJws,
+    iss: &str,
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
-    let jws = UnverifiedJws::parse(jwt)
-        .map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
-    let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str);
-    let iss = claim("iss").ok_or_else(|| fail(false, "assertion has no iss"))?;
-    if claim("sub") != Some(iss) || client_id.is_some_and(|c| c != iss) {
-        return Err(fail(false, "assertion iss and sub must be the client_id"));
-    }
     let client = load(state, iss, false).await?;
     if client.auth_method != AuthMethod::PrivateKeyJwt {
         return Err(fail(
@@ -212,34 +273,8 @@ async fn check_assertion(
 
     let token_endpoint = state.url("/token");
     let accepted = [state.issuer.as_str(), token_endpoint.as_str(), endpoint];
-    let aud_ok = match jws.claims.get("aud") {
-        Some(Value::String(a)) => accepted.contains(&a.as_str()),
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|a| accepted.contains(&a)),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(fail(false, "assertion audience is not this server"));
-    }
     let now = state.now();
-    let int = |n: &str| jws.claims.get(n).and_then(Value::as_i64);
-    let exp = int("exp").ok_or_else(|| fail(false, "assertion has no exp"))?;
-    if exp + SKEW <= now {
-        return Err(fail(false, "assertion has expired"));
-    }
-    if exp > now + MAX_ASSERTION_LIFETIME {
-        return Err(fail(false, "assertion lifetime is too long"));
-    }
-    if int("nbf").is_some_and(|nbf| nbf > now + SKEW)
-        || int("iat").is_some_and(|iat| iat > now + SKEW)
-    {
-        return Err(fail(false, "assertion is not yet valid"));
-    }
-    let jti = claim("jti")
-        .filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or_else(|| fail(false, "assertion has no jti"))?;
+    let (jti, exp) = assertion_claims(&jws.claims, &accepted, now)?;
     let fresh = state
         .store
         .put_if_absent(
@@ -254,8 +289,82 @@ async fn check_assertion(
     Ok(client)
 }
 
+/// The checks of a verified assertion's claims that need no server (RFC 7523 §3):
+/// audience, expiry, lifetime, `nbf`/`iat`, `jti`. Returns `(jti, exp)`.
+pub fn assertion_claims<'c>(
+    claims: &'c serde_json::Map<String, Value>,
+    accepted: &[&str],
+    now: i64,
+) -> Result<(&'c str, i64), OAuthError> {
+    let claim = |n: &str| claims.get(n).and_then(Value::as_str);
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => accepted.contains(&a.as_str()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| accepted.contains(&a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(fail(false, "assertion audience is not this server"));
+    }
+    let int = |n: &str| claims.get(n).and_then(Value::as_i64);
+    let exp = int("exp").ok_or_else(|| fail(false, "assertion has no exp"))?;
+    // The client chooses these numbers: any i64 must be judged, never overflow.
+    if exp.saturating_add(SKEW) <= now {
+        return Err(fail(false, "assertion has expired"));
+    }
+    if exp > now.saturating_add(MAX_ASSERTION_LIFETIME) {
+        return Err(fail(false, "assertion lifetime is too long"));
+    }
+    let not_before = now.saturating_add(SKEW);
+    if int("nbf").is_some_and(|nbf| nbf > not_before)
+        || int("iat").is_some_and(|iat| iat > not_before)
+    {
+        return Err(fail(false, "assertion is not yet valid"));
+    }
+    let jti = claim("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| fail(false, "assertion has no jti"))?;
+    Ok((jti, exp))
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    const NOW: i64 = 1_795_000_000;
+    const AUD: [&str; 1] = ["https://sso.example.go.id/token"];
+
+    fn claims(exp: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        let v = json!({"iss": "a", "sub": "a", "aud": AUD[0], "exp": exp, "jti": "j"});
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn assertion_times_at_the_edges_of_i64() {
+        // exp = i64::MAX used to overflow `exp + SKEW` (a panic with overflow checks).
+        let far = claims(json!(i64::MAX));
+        let e = super::assertion_claims(&far, &AUD, NOW).unwrap_err();
+        assert_eq!(
+            e.description.as_deref(),
+            Some("assertion lifetime is too long")
+        );
+        let past = claims(json!(i64::MIN));
+        let e = super::assertion_claims(&past, &AUD, NOW).unwrap_err();
+        assert_eq!(e.description.as_deref(), Some("assertion has expired"));
+        let ok = claims(json!(NOW + 60));
+        assert_eq!(
+            super::assertion_claims(&ok, &AUD, NOW).unwrap(),
+            ("j", NOW + 60)
+        );
+        let mut early = claims(json!(NOW + 60));
+        early.insert("nbf".into(), json!(i64::MAX));
+        assert!(super::assertion_claims(&early, &AUD, NOW).is_err());
+        // and a server clock at the very end of time does not overflow either
+        assert!(super::assertion_claims(&ok, &AUD, i64::MAX).is_err());
+    }
+
     #[test]
     fn percent_decoding() {
         assert_eq!(super::percent_decode("a%3Ab%25").as_deref(), Some("a:b%"));

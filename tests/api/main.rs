@@ -8,6 +8,7 @@ mod dir_helpers;
 mod helpers;
 
 mod admin_api;
+mod attacks_admin;
 mod attacks_edge;
 mod attacks_flow;
 mod cli;
