@@ -67,15 +67,7 @@ fn printable(s: String) -> String {
     if crate::domain::text::forbidden_control(&s).is_none() {
         return s;
     }
-    s.chars()
-        .map(|c| {
-            if crate::domain::text::is_forbidden(c) {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::domain::text::quoted(&s)
 }
 
 /// One record as it is queued and written.

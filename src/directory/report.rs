@@ -49,17 +49,7 @@ impl ImportReport {
 
     pub fn reject(&mut self, line: u64, key: &str, reasons: Vec<String>) {
         // What the file said is quoted back: never its control characters.
-        let shown = |s: &str| -> String {
-            s.chars()
-                .map(|c| {
-                    if crate::domain::text::is_forbidden(c) {
-                        '\u{FFFD}'
-                    } else {
-                        c
-                    }
-                })
-                .collect()
-        };
+        let shown = crate::domain::text::quoted;
         let key: String = shown(key).chars().take(40).collect();
         let reasons = reasons.iter().map(|r| shown(r)).collect();
         self.rejected.push(Rejection { line, key, reasons });

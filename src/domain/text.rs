@@ -18,6 +18,14 @@ pub fn describe(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
+/// `s` with every forbidden control character replaced by U+FFFD: for quoting
+/// untrusted text back (reports, audit records) without carrying the character.
+pub fn quoted(s: &str) -> String {
+    s.chars()
+        .map(|c| if is_forbidden(c) { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
