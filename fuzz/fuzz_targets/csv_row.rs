@@ -47,8 +47,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if mode % 2 == 0 {
-        if let Some(part) = multipart::file_part(rest, "XyZ") {
-            file(part);
+        let mut spool = std::io::Cursor::new(rest);
+        if let Ok(Some((start, end))) = multipart::locate_file_part(&mut spool, "XyZ") {
+            let (start, end) = (start as usize, end as usize);
+            assert!(start <= end && end <= rest.len(), "the part lies inside the body");
+            file(&rest[start..end]);
         }
         file(rest);
     } else {
