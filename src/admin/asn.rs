@@ -29,8 +29,40 @@ pub async fn target(
     let u = people::by_nip(&state.db, nip)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("ASN `{nip}`")))?;
-    ctx.check_target(&state.db, &u, act).await?;
+    checked(state, ctx, &u, act).await?;
     Ok(u)
+}
+
+/// `AdminContext::check_target`, with every refusal of a power boundary (403) or
+/// of an act on oneself (409) audited as `admin.refused`: an administrator trying
+/// to act above their powers is a security event. (404s, what lies outside one's
+/// reach, are answered as if nothing were there and not recorded per attempt.)
+pub async fn checked(
+    state: &AppState,
+    ctx: &AdminContext,
+    target: &User,
+    act: Act<'_>,
+) -> Result<(), ApiError> {
+    let Err(e) = ctx.check_target(&state.db, target, act).await else {
+        return Ok(());
+    };
+    let e = ApiError::from(e);
+    if matches!(e, ApiError::Forbidden(_) | ApiError::Conflict(_)) {
+        let act = match act {
+            Act::View => "view",
+            Act::Edit => "edit",
+            Act::Suspend => "suspend",
+            Act::Reactivate => "reactivate",
+            Act::Grant => "grant",
+            Act::End(_) => "end_assignment",
+        };
+        let record = AuditEvent::new("admin.refused", false)
+            .actor(ctx.actor())
+            .subject(target.id.clone())
+            .detail(serde_json::json!({"act": act, "reason": e.to_string()}));
+        state.audit.record(state.now(), record).await?;
+    }
+    Err(e)
 }
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -88,6 +88,16 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // No refusal without a log line (internal and unavailable errors are logged
+        // with their cause where they arise).
+        if !matches!(self, ApiError::Internal | ApiError::Unavailable) {
+            tracing::info!(
+                status = self.status_code().as_u16(),
+                error = self.code(),
+                description = %self,
+                "API request refused"
+            );
+        }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {

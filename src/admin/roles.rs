@@ -192,7 +192,7 @@ pub async fn end(
 ) -> Result<HttpResponse, ApiError> {
     let ctx = auth::admin(&state, &req).await?;
     let (a, person) = reachable(&state, &ctx, &id).await?;
-    ctx.check_target(&state.db, &person, Act::End(&a)).await?;
+    super::asn::checked(&state, &ctx, &person, Act::End(&a)).await?;
     roles::end(&state.db, state.now(), &a.id, "ended by an administrator").await?;
     let e = AuditEvent::new("admin.assignment.end", true)
         .actor(ctx.actor())

@@ -314,7 +314,16 @@ async fn opd_admin_cannot_act_beyond_their_powers() {
         ("(c) opd-admin city-wide from tomorrow", FUTURE),
     ] {
         let id = w.app_role_of(nip).await;
+        let before = w.app.audit_events("admin.refused").await.len();
         w.refused(&acts_on(who, nip, &id, &client, 403)).await;
+        let refusals = w.app.audit_events("admin.refused").await;
+        assert!(refusals.len() > before, "{who}: the refusals are audited");
+        assert!(
+            refusals
+                .iter()
+                .all(|r| r.actor.as_deref() == Some(w.actor_user.id.as_str())),
+            "{who}: by the OPD admin"
+        );
         // reading stays possible: the person is in the admin's units
         assert_eq!(
             w.call("GET", &w.actor, &format!("/asn/{nip}"), None)
