@@ -172,6 +172,14 @@ impl ResponseError for OAuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        // No refusal without a log line (server errors are logged with their cause
+        // where they arise).
+        if !matches!(
+            self.code,
+            ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+        ) {
+            tracing::info!(error = self.code.as_str(), description = ?self.description, "request refused");
+        }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"));

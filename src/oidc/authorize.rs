@@ -513,6 +513,7 @@ pub fn error_redirect(
     client_state: Option<&str>,
     e: &OAuthError,
 ) -> HttpResponse {
+    tracing::info!(error = e.code.as_str(), description = ?e.description, "authorization request refused");
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return HttpResponse::BadRequest().finish();
     };

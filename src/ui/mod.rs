@@ -81,10 +81,15 @@ pub fn page_params(
 /// An error page for requests that must not be redirected back to a client.
 pub fn error_page(
     _state: &AppState,
-    _req: &HttpRequest,
+    req: &HttpRequest,
     lang: Lang,
     kind: &'static str,
 ) -> HttpResponse {
+    tracing::info!(
+        page = kind,
+        path = req.path(),
+        "request refused with an error page"
+    );
     let t = lang.texts();
     let (status, message) = match kind {
         "unknown_client" => (StatusCode::BAD_REQUEST, t.err_unknown_client),
