@@ -34,8 +34,8 @@ struct Args {
     /// SSO sessions to create for the memory scenario.
     #[arg(long, default_value_t = 10_000)]
     sessions: usize,
-    /// SSO sessions for the memory scenario on PostgreSQL + Redis (RSS there is
-    /// Gapura's only: sessions live in Redis).
+    /// SSO sessions for the memory scenario on PostgreSQL + Redis (sessions live in
+    /// PostgreSQL; each costs a login, so fewer are made there).
     #[arg(long, default_value_t = 1_000)]
     pg_sessions: usize,
     /// Also run against PostgreSQL + Redis (`--pg-url`, `--redis-url`).

@@ -14,7 +14,7 @@ pub enum Backend {
 impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
-            Backend::Embedded => "SQLite + in-process store",
+            Backend::Embedded => "SQLite",
             Backend::PgRedis { .. } => "PostgreSQL + Redis",
         }
     }

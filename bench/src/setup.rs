@@ -58,13 +58,16 @@ async fn login(ctx: &Ctx) -> Option<serde_json::Value> {
     );
     let r = ctx.http.get(url).send().await.ok()?;
     let loc = r.headers().get("location")?.to_str().ok()?.to_owned();
+    // The pending request is bound to the browser that started it.
+    let browser_cookie = cookie(&r, "gapura_browser")?;
     let page = ctx
         .http
         .get(format!("{}{loc}", ctx.base))
+        .header("cookie", browser_cookie.clone())
         .send()
         .await
         .ok()?;
-    let csrf_cookie = cookie(&page, "gapura_csrf")?;
+    let csrf_cookie = format!("{}; {browser_cookie}", cookie(&page, "gapura_csrf")?);
     let html = page.text().await.ok()?;
     let form = [
         ("csrf", hidden(&html, "csrf")?),
