@@ -145,19 +145,7 @@ impl World {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = self.app.url(&format!("/admin/api/v1{path}"));
-        let mut req = self
-            .app
-            .http
-            .request(method.parse().unwrap(), url)
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        self.app.admin_call(method, token, path, body).await
     }
 
     async fn snapshot(&self) -> Snapshot {

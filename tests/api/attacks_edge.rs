@@ -19,13 +19,7 @@ async fn login_with_header(
     xff: (&str, &str),
     password: &str,
 ) -> reqwest::Response {
-    let url = format!(
-        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
-        app.issuer,
-        client.id,
-        enc(REDIRECT),
-        challenge(VERIFIER)
-    );
+    let url = app.code_url(client, "");
     let browser = app.new_browser();
     let loc = location(&browser.get(url).header(xff.0, xff.1).send().await.unwrap());
     let page = browser
@@ -470,13 +464,7 @@ async fn nul_bytes_are_refused_at_the_edge_never_a_500() {
     app.siti().await;
     let (c, secret) = app.web_client().await;
     // the login form
-    let url = format!(
-        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
-        app.issuer,
-        c.id,
-        enc(REDIRECT),
-        challenge(VERIFIER)
-    );
+    let url = app.code_url(&c, "");
     let browser = app.new_browser();
     let loc = location(&browser.get(&url).send().await.unwrap());
     let page = browser
@@ -1028,13 +1016,7 @@ async fn pages_with_secrets_beside_reflected_input_are_never_compressed() {
     let app = spawn_app().await;
     let (c, _) = app.web_client().await;
     let hint = "reflected-".repeat(20);
-    let url = format!(
-        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256&login_hint={hint}",
-        app.issuer,
-        c.id,
-        enc(REDIRECT),
-        challenge(VERIFIER)
-    );
+    let url = app.code_url(&c, &format!("&login_hint={hint}"));
     let browser = app.new_browser();
     let loc = location(&browser.get(&url).send().await.unwrap());
     let page = browser
@@ -1510,13 +1492,7 @@ async fn every_route_survives_hostile_input() {
         .unwrap()
         .to_owned();
     let (browser, jar) = app.browser_with_jar();
-    let url = format!(
-        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256",
-        app.issuer,
-        c.id,
-        enc(REDIRECT),
-        challenge(VERIFIER)
-    );
+    let url = app.code_url(&c, "");
     app.authorize(&browser, &url, "198609262015052001", PASSWORD)
         .await;
     use reqwest::cookie::CookieStore;

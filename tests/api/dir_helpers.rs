@@ -49,6 +49,32 @@ pub fn disdik_line() -> String {
 }
 
 impl TestApp {
+    /// One admin API call (`path` below `/admin/api/v1`) with a Bearer token: the
+    /// status and the JSON answer (`Null` when there is none).
+    pub async fn admin_call(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = self.url(&format!("/admin/api/v1{path}"));
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), url)
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     pub async fn import_opd(&self) -> gapura::directory::report::ImportReport {
         gapura::directory::opd_import::import(
             &self.state,

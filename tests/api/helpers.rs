@@ -331,6 +331,18 @@ impl TestApp {
         self::location(&resp)
     }
 
+    /// An authorization request for `client` (scope `openid`, PKCE S256 with
+    /// `VERIFIER`), with `extra` appended (`&prompt=login`, ...).
+    pub fn code_url(&self, client: &Client, extra: &str) -> String {
+        format!(
+            "{}/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256{extra}",
+            self.issuer,
+            enc(&client.id),
+            enc(&client.redirect_uris[0]),
+            challenge(VERIFIER)
+        )
+    }
+
     /// An authorization code for `client` (PKCE S256), via the login form.
     pub async fn code_for(&self, client: &Client, scope: &str, verifier: &str) -> String {
         let url = format!(
