@@ -193,6 +193,24 @@ pub fn client_ip(req: &HttpRequest) -> Option<String> {
     client_addr(req).map(|a| a.ip.to_string())
 }
 
+/// Longest `User-Agent` kept (sessions list, audit).
+const MAX_USER_AGENT: usize = 200;
+
+/// The request's metadata as the services take it.
+pub fn meta(req: &HttpRequest) -> crate::domain::RequestMeta {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| {
+            crate::domain::text::quoted(&ua.chars().take(MAX_USER_AGENT).collect::<String>())
+        });
+    crate::domain::RequestMeta {
+        ip: client_ip(req),
+        user_agent,
+    }
+}
+
 pub const CSRF_COOKIE: &str = "gapura_csrf";
 
 /// Every cookie Gapura sets (session, CSRF, language): path `/`, `HttpOnly`,

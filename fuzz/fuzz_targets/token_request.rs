@@ -11,7 +11,7 @@ mod common;
 use gapura::domain::Scopes;
 use gapura::http::Params;
 use gapura::oidc::client_auth::{self, Credentials};
-use gapura::oidc::token::{self, TokenRequest};
+use gapura::oidc::grant::request::{self as token, TokenRequest};
 use libfuzzer_sys::fuzz_target;
 
 /// S256 of `dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk` (RFC 7636 appendix B).

@@ -1,12 +1,14 @@
 //! Framework-free types for protocol values and identifiers, parsed once at the edge.
 
 pub mod asn;
+pub mod meta;
 pub mod nik;
 pub mod nip;
 pub mod redirect_uri;
 pub mod scope;
 pub mod text;
 
+pub use meta::RequestMeta;
 pub use nik::Nik;
 pub use nip::Nip;
 pub use redirect_uri::RedirectUri;

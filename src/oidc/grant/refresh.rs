@@ -2,16 +2,15 @@
 //! up and its successor stored in one transaction; presenting a used token again
 //! is a replay and ends the grant.
 
-use super::grants::{self, Grant};
-use super::token::{audit_issue, ensure_grant, mint};
-use super::tokens::TokenResponse;
+use super::{audit_issue, ensure_grant, finish, mint};
 use crate::clients::Client;
-use crate::domain::Scopes;
+use crate::domain::{RequestMeta, Scopes};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, client_ip};
+use crate::http::Params;
+use crate::oidc::grants::{self, Grant};
+use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;
 use crate::users;
-use actix_web::HttpRequest;
 
 /// Why a refresh was refused.
 enum Refused {
@@ -40,11 +39,12 @@ struct Rotated {
     refresh_token: Option<String>,
 }
 
-pub(super) async fn refresh(
+/// Rotates a refresh token and issues fresh tokens for its grant.
+pub async fn exchange(
     state: &AppState,
-    req: &HttpRequest,
     client: &Client,
     p: &Params,
+    meta: &RequestMeta,
 ) -> Result<TokenResponse, OAuthError> {
     ensure_grant(client, "refresh_token")?;
     let presented = p.require("refresh_token")?;
@@ -52,29 +52,21 @@ pub(super) async fn refresh(
     // failure anywhere leaves the old one as it was.
     let txn = state.write_txn().await?;
     let rotated = rotate(state, &txn, client, p, presented).await;
-    let rotated = match rotated {
-        Ok(r) => {
-            txn.commit().await?;
-            r
-        }
-        Err(refused) => {
-            let _ = txn.rollback().await;
-            return Err(match refused {
-                Refused::Error(e) => e,
-                Refused::Replay(grant_id) => {
-                    grants::revoke_for_replay(
-                        state,
-                        &grant_id,
-                        &client.id,
-                        "refresh.reuse",
-                        client_ip(req),
-                    )
-                    .await?;
-                    OAuthError::invalid_grant(
-                        "refresh token was already used; the grant is revoked",
-                    )
-                }
-            });
+    let rotated = match finish(txn, rotated).await {
+        Ok(r) => r,
+        Err(Refused::Error(e)) => return Err(e),
+        Err(Refused::Replay(grant_id)) => {
+            grants::revoke_for_replay(
+                state,
+                &grant_id,
+                &client.id,
+                "refresh.reuse",
+                meta.ip.clone(),
+            )
+            .await?;
+            return Err(OAuthError::invalid_grant(
+                "refresh token was already used; the grant is revoked",
+            ));
         }
     };
     let response = mint(
@@ -89,7 +81,7 @@ pub(super) async fn refresh(
     .await?;
     audit_issue(
         state,
-        req,
+        meta,
         client,
         Some(&rotated.user.id),
         "refresh_token",
