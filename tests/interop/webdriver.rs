@@ -11,7 +11,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// The key under which WebDriver returns an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f53c781b5e3";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Browser {
     http: reqwest::Client,
@@ -112,9 +112,9 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "no element {css} at {}: {}",
+                    "no element {css} at {} ({resp}): {}",
                     self.current_url().await,
-                    self.text("body").await
+                    self.call(reqwest::Method::GET, "/source", None).await
                 );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
