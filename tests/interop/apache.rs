@@ -57,6 +57,13 @@ OIDCRemoteUserClaim preferred_username
   AuthType openid-connect
   Require valid-user
 </Location>
+# Authorisation by the application's roles (roles_flat: "role@OPD").
+<Location /protected/verifikator/>
+  Require claim roles_flat:verifikator@DINKES
+</Location>
+<Location /protected/admin/>
+  Require claim roles_flat:admin@*
+</Location>
 "#
     )
 }
@@ -85,7 +92,10 @@ impl Apache {
     fn start(issuer: &str, client_id: &str, secret: &str, port: u16) -> Apache {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
-        std::fs::create_dir_all(root.join("htdocs/protected")).unwrap();
+        for d in ["htdocs/protected/verifikator", "htdocs/protected/admin"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+            std::fs::write(root.join(d).join("index.html"), "<p>ok</p>\n").unwrap();
+        }
         std::fs::write(root.join("mime.types"), "").unwrap();
         std::fs::write(root.join("htdocs/protected/index.shtml"), PAGE).unwrap();
         std::fs::write(
@@ -202,6 +212,15 @@ async fn apache_mod_auth_openidc_logs_in_and_out() {
     let opd: serde_json::Value = serde_json::from_str(&claim(&page, "opd").unwrap()).unwrap();
     assert_eq!(opd["code"], "DINKES");
     assert_eq!(client.auth_method.as_str(), "client_secret_basic");
+    // `Require claim` on her roles: the verifikator area opens, the admin area does not.
+    let area = |p: &str| {
+        browser
+            .get(format!("{}/protected/{p}/index.html", apache.base))
+            .send()
+    };
+    assert_eq!(area("verifikator").await.unwrap().status(), 200);
+    let refused = area("admin").await.unwrap().status();
+    assert!(refused == 401 || refused == 403, "admin area: {refused}");
 
     // RP-initiated logout: mod_auth_openidc ends its session and sends the browser to
     // Gapura's end_session_endpoint with id_token_hint; Gapura returns it here.

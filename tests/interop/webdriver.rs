@@ -43,7 +43,7 @@ impl Browser {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1000,900",
+                    "--disable-sync", "--no-first-run", "--accept-lang=id-ID,id", "--window-size=1000,900",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
