@@ -31,7 +31,10 @@ pub async fn epochs(db: &impl ConnectionTrait) -> Result<HashMap<String, i64>, D
 /// Drops what the moved counters cover.
 async fn apply(state: &AppState, kind: &str) {
     match kind {
-        "client" => state.clients_cache.clear(),
+        "client" => {
+            state.clients_cache.clear();
+            state.origins_cache.clear();
+        }
         "user" => state.users_cache.clear(),
         "grant" => state.grants_cache.clear(),
         "keys" => {
@@ -96,6 +99,7 @@ pub fn spawn_watcher(state: actix_web::web::Data<AppState>) {
                     }
                     // Without the signal, nothing cached can be trusted.
                     state.clients_cache.clear();
+                    state.origins_cache.clear();
                     state.users_cache.clear();
                     state.grants_cache.clear();
                     seen.clear();

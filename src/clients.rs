@@ -18,6 +18,12 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
+    /// `client_secret_basic` or `client_secret_post`: the client proves itself with
+    /// its secret, in the header or in the body.
+    pub fn carries_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
     pub const SUPPORTED: [&'static str; 4] = [
         "client_secret_basic",
         "client_secret_post",
@@ -446,5 +452,6 @@ pub async fn set_min_acr(
         .exec(db)
         .await?;
     state.clients_cache.invalidate(&client_id.to_owned());
+    state.origins_cache.clear();
     Ok(res.rows_affected == 1)
 }

@@ -89,8 +89,10 @@ impl OAuthError {
     pub fn invalid_grant(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidGrant, d)
     }
+    /// 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2; RFC 9110 §15.5.2 wants a
+    /// challenge on every 401).
     pub fn invalid_client(d: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidClient, d)
+        Self::new(ErrorCode::InvalidClient, d).with_challenge("Basic")
     }
     pub fn invalid_token(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidToken, d)
@@ -178,7 +180,11 @@ impl ResponseError for OAuthError {
             self.code,
             ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
         ) {
-            tracing::info!(error = self.code.as_str(), description = ?self.description, "request refused");
+            tracing::info!(
+                error = self.code.as_str(),
+                description = self.description.as_deref().unwrap_or(""),
+                "request refused"
+            );
         }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CACHE_CONTROL, "no-store"))

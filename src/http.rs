@@ -8,8 +8,70 @@ use crate::error::OAuthError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use std::collections::HashMap;
+
+/// The response header that carries the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Identifies one request in the logs and in its response (`X-Request-Id`): a
+/// per-process random prefix and a counter, unique across instances and restarts
+/// for any practical purpose, and never derived from what the client sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn next() -> Self {
+        use std::sync::LazyLock;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static PREFIX: LazyLock<String> = LazyLock::new(|| random_token(6));
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        Self(format!("{}-{n:x}", *PREFIX))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn header_value(&self) -> header::HeaderValue {
+        // base64url and hex digits only: always a valid header value.
+        header::HeaderValue::from_str(&self.0)
+            .unwrap_or_else(|_| header::HeaderValue::from_static("-"))
+    }
+
+    /// The id of the request being served, if the middleware gave it one.
+    pub fn of(req: &HttpRequest) -> Option<Self> {
+        req.extensions().get::<Self>().cloned()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The client a request authenticated as (or, at `/userinfo`, the client its
+/// access token was issued to): what CORS answers for.
+#[derive(Debug, Clone)]
+pub struct RequestClient(pub String);
+
+/// Names the client a request speaks for in the request's log lines: the id it
+/// claimed, proven or not (an operator needs it most when the proof failed).
+/// Never a secret: a client id is public.
+pub fn note_claimed_client(client_id: &str) {
+    let bounded: String = client_id.chars().take(128).collect();
+    let shown = crate::domain::text::quoted(&bounded);
+    tracing::Span::current().record("client_id", shown.as_str());
+}
+
+/// Records that the request proved it speaks for `client_id` (see [`RequestClient`]).
+pub fn note_client(req: &HttpRequest, client_id: &str) {
+    note_claimed_client(client_id);
+    req.extensions_mut()
+        .insert(RequestClient(client_id.to_owned()));
+}
 
 /// Largest single parameter value accepted (JWT assertions and hints fit).
 pub const MAX_PARAM_LEN: usize = 16 * 1024;

@@ -15,6 +15,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod cors;
 pub mod cpu_pool;
 pub mod crypto;
 pub mod db;

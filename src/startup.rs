@@ -81,6 +81,7 @@ pub async fn build_state(
         write_turn: Arc::new(tokio::sync::Mutex::new(())),
         metrics: crate::metrics::Metrics::default(),
         clients_cache: TtlCache::new(Duration::from_secs(10), 10_000),
+        origins_cache: TtlCache::new(Duration::from_secs(10), 1),
         users_cache: TtlCache::new(Duration::from_secs(5), 100_000),
         grants_cache: TtlCache::new(Duration::from_secs(2), 100_000),
         verified_cache: TtlCache::new(Duration::from_secs(60), 50_000),

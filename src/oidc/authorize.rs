@@ -134,6 +134,7 @@ async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'s
         return Err("bad_request");
     }
     let id = params.get("client_id").ok_or("missing_client")?;
+    crate::http::note_claimed_client(id);
     let client = match clients::get(state, id).await {
         Ok(Some(c)) if c.active => c,
         Ok(_) => return Err("unknown_client"),
@@ -144,6 +145,11 @@ async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'s
     };
     let uri = params.get("redirect_uri").ok_or("missing_redirect_uri")?;
     if !client.redirect_uris.iter().any(|r| r == uri) {
+        let shown: String = uri.chars().take(512).collect();
+        tracing::info!(
+            redirect_uri = %crate::domain::text::quoted(&shown),
+            "redirect_uri is not one this client registered (matching is exact)"
+        );
         return Err("bad_redirect_uri");
     }
     Ok(client)
@@ -513,7 +519,11 @@ pub fn error_redirect(
     client_state: Option<&str>,
     e: &OAuthError,
 ) -> HttpResponse {
-    tracing::info!(error = e.code.as_str(), description = ?e.description, "authorization request refused");
+    tracing::info!(
+        error = e.code.as_str(),
+        description = e.description.as_deref().unwrap_or(""),
+        "authorization request refused"
+    );
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return HttpResponse::BadRequest().finish();
     };

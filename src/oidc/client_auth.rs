@@ -1,8 +1,9 @@
 //! Client authentication at the token, introspection and revocation endpoints:
 //! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1),
 //! `private_key_jwt` (OIDC Core §9, RFC 7523 §3; `jti` replay refused), and
-//! `none` for public clients. Exactly one method per request; the method used
-//! must be the one the client registered.
+//! `none` for public clients. Exactly one method per request. A client registered
+//! for a secret may send it either way; `private_key_jwt` and `none` clients must
+//! use exactly their method.
 
 use crate::clients::{self, AuthMethod, Client};
 use crate::crypto::ct_eq;
@@ -20,9 +21,10 @@ const SKEW: i64 = 60;
 /// Longest accepted assertion lifetime from now.
 const MAX_ASSERTION_LIFETIME: i64 = 600;
 
-fn fail(basic: bool, description: &str) -> OAuthError {
-    let e = OAuthError::invalid_client(description);
-    if basic { e.with_challenge("Basic") } else { e }
+/// `invalid_client`: 401 with a `Basic` challenge whichever method was tried
+/// (RFC 6749 §5.2, RFC 9110 §15.5.2: a 401 always names a scheme).
+fn fail(description: &str) -> OAuthError {
+    OAuthError::invalid_client(description)
 }
 
 /// The Authorization header's value, if any.
@@ -31,7 +33,7 @@ fn authorization(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
         .get("authorization")
         .map(|v| {
             v.to_str()
-                .map_err(|_| fail(true, "malformed Authorization header"))
+                .map_err(|_| fail("malformed Authorization header"))
         })
         .transpose()
 }
@@ -42,28 +44,28 @@ fn basic_credentials(authorization: Option<&str>) -> Result<Option<(String, Stri
         return Ok(None);
     };
     let Some((scheme, rest)) = value.split_once(' ') else {
-        return Err(fail(true, "malformed Authorization header"));
+        return Err(fail("malformed Authorization header"));
     };
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(fail(true, "unsupported authorization scheme"));
+        return Err(fail("unsupported authorization scheme"));
     }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(rest.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| fail(true, "malformed Basic credentials"))?;
+        .ok_or_else(|| fail("malformed Basic credentials"))?;
     let (id, secret) = decoded
         .split_once(':')
-        .ok_or_else(|| fail(true, "malformed Basic credentials"))?;
+        .ok_or_else(|| fail("malformed Basic credentials"))?;
     let unescape = |s: &str| -> Result<String, OAuthError> {
         let plus_fixed = s.replace('+', " ");
-        percent_decode(&plus_fixed).ok_or_else(|| fail(true, "malformed Basic credentials"))
+        percent_decode(&plus_fixed).ok_or_else(|| fail("malformed Basic credentials"))
     };
     let (id, secret) = (unescape(id)?, unescape(secret)?);
     if crate::domain::text::forbidden_control(&id).is_some()
         || crate::domain::text::forbidden_control(&secret).is_some()
     {
-        return Err(fail(true, "malformed Basic credentials"));
+        return Err(fail("malformed Basic credentials"));
     }
     Ok(Some((id, secret)))
 }
@@ -94,15 +96,34 @@ pub async fn authenticate(
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
     let result = authenticate_inner(state, req, params, endpoint).await;
-    if let Err(e) = &result
-        && e.code == crate::error::ErrorCode::InvalidClient
-    {
-        let claimed = authorization(req)
-            .ok()
-            .flatten()
-            .and_then(|h| basic_credentials(Some(h)).ok().flatten())
-            .map(|(id, _)| id)
-            .or_else(|| params.get("client_id").map(str::to_owned));
+    let e = match &result {
+        Ok(client) => {
+            crate::http::note_client(req, &client.id);
+            return result;
+        }
+        Err(e) => e,
+    };
+    let claimed = authorization(req)
+        .ok()
+        .flatten()
+        .and_then(|h| basic_credentials(Some(h)).ok().flatten())
+        .map(|(id, _)| id)
+        .or_else(|| params.get("client_id").map(str::to_owned))
+        .or_else(|| {
+            params
+                .get("client_assertion")
+                .and_then(|a| UnverifiedJws::parse(a).ok())
+                .and_then(|jws| {
+                    jws.claims
+                        .get("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+        });
+    if let Some(id) = &claimed {
+        crate::http::note_claimed_client(id);
+    }
+    if e.code == crate::error::ErrorCode::InvalidClient {
         let mut event = crate::audit::AuditEvent::new("client.auth", false)
             .ip(crate::http::client_ip(req))
             .detail(serde_json::json!({"endpoint": endpoint, "reason": e.description}));
@@ -121,19 +142,16 @@ async fn authenticate_inner(
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
     match credentials(authorization(req)?, params)? {
-        Credentials::Secret {
-            id,
-            secret,
-            method,
-            basic,
-        } => check_secret(state, &id, &secret, method, basic).await,
+        Credentials::Secret { id, secret, method } => {
+            check_secret(state, &id, &secret, method).await
+        }
         Credentials::Assertion { jws, client_id } => {
             check_assertion(state, jws, &client_id, endpoint).await
         }
         Credentials::Public { id } => {
-            let client = load(state, id, false).await?;
+            let client = load(state, id).await?;
             if client.auth_method != AuthMethod::None {
-                return Err(fail(false, "this client must authenticate"));
+                return Err(fail("this client must authenticate"));
             }
             Ok(client)
         }
@@ -145,12 +163,11 @@ async fn authenticate_inner(
 /// drives this).
 #[derive(Debug)]
 pub enum Credentials<'a> {
-    /// `client_secret_basic` (`basic`) or `client_secret_post`.
+    /// `client_secret_basic` or `client_secret_post`.
     Secret {
         id: String,
         secret: String,
         method: AuthMethod,
-        basic: bool,
     },
     /// `private_key_jwt`: the assertion (signature not verified yet) and its issuer.
     Assertion {
@@ -166,63 +183,57 @@ pub fn credentials<'a>(
     params: &'a Params,
 ) -> Result<Credentials<'a>, OAuthError> {
     let basic = basic_credentials(authorization)?;
-    let used_basic = basic.is_some();
     let body_secret = params.get("client_secret");
     let assertion = params.get("client_assertion");
     let methods = [basic.is_some(), body_secret.is_some(), assertion.is_some()];
     if methods.iter().filter(|m| **m).count() > 1 {
-        return Err(fail(
-            used_basic,
-            "use exactly one client authentication method",
-        ));
+        return Err(fail("use exactly one client authentication method"));
     }
 
     if let Some((id, secret)) = basic {
         if params.get("client_id").is_some_and(|p| p != id) {
-            return Err(fail(true, "client_id does not match the credentials"));
+            return Err(fail("client_id does not match the credentials"));
         }
         return Ok(Credentials::Secret {
             id,
             secret,
             method: AuthMethod::ClientSecretBasic,
-            basic: true,
         });
     }
     if let Some(secret) = body_secret {
         let id = params
             .get("client_id")
-            .ok_or_else(|| fail(false, "client_id is required"))?;
+            .ok_or_else(|| fail("client_id is required"))?;
         return Ok(Credentials::Secret {
             id: id.to_owned(),
             secret: secret.to_owned(),
             method: AuthMethod::ClientSecretPost,
-            basic: false,
         });
     }
     if let Some(jwt) = assertion {
         if params.get("client_assertion_type") != Some(JWT_BEARER) {
-            return Err(fail(false, "client_assertion_type must be jwt-bearer"));
+            return Err(fail("client_assertion_type must be jwt-bearer"));
         }
-        let jws = UnverifiedJws::parse(jwt)
-            .map_err(|_| fail(false, "client assertion is not a valid JWT"))?;
+        let jws =
+            UnverifiedJws::parse(jwt).map_err(|_| fail("client assertion is not a valid JWT"))?;
         let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str);
-        let iss = claim("iss").ok_or_else(|| fail(false, "assertion has no iss"))?;
+        let iss = claim("iss").ok_or_else(|| fail("assertion has no iss"))?;
         if claim("sub") != Some(iss) || params.get("client_id").is_some_and(|c| c != iss) {
-            return Err(fail(false, "assertion iss and sub must be the client_id"));
+            return Err(fail("assertion iss and sub must be the client_id"));
         }
         let client_id = iss.to_owned();
         return Ok(Credentials::Assertion { jws, client_id });
     }
     let id = params
         .get("client_id")
-        .ok_or_else(|| fail(false, "client authentication is required"))?;
+        .ok_or_else(|| fail("client authentication is required"))?;
     Ok(Credentials::Public { id })
 }
 
-async fn load(state: &AppState, id: &str, basic: bool) -> Result<Client, OAuthError> {
+async fn load(state: &AppState, id: &str) -> Result<Client, OAuthError> {
     match clients::get(state, id).await? {
         Some(c) if c.active => Ok(c),
-        _ => Err(fail(basic, "unknown or inactive client")),
+        _ => Err(fail("unknown or inactive client")),
     }
 }
 
@@ -231,22 +242,21 @@ async fn check_secret(
     id: &str,
     secret: &str,
     method: AuthMethod,
-    basic: bool,
 ) -> Result<Client, OAuthError> {
-    let client = load(state, id, basic).await?;
+    let client = load(state, id).await?;
     let digest = state.master.secret_digest(secret);
     let matches = client
         .secret_digest
         .as_deref()
         .is_some_and(|stored| ct_eq(stored.as_bytes(), digest.as_bytes()));
     if !matches {
-        return Err(fail(basic, "client authentication failed"));
+        return Err(fail("client authentication failed"));
     }
-    if client.auth_method != method {
-        return Err(fail(
-            basic,
-            "authentication method not registered for this client",
-        ));
+    // `client_secret_basic` and `client_secret_post` carry the same secret with the
+    // same strength: a secret client may use either (libraries differ in their
+    // defaults). Other registered methods stay strict.
+    if !(method.carries_secret() && client.auth_method.carries_secret()) {
+        return Err(fail("authentication method not registered for this client"));
     }
     Ok(client)
 }
@@ -257,19 +267,16 @@ async fn check_assertion(
     iss: &str,
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
-    let client = load(state, iss, false).await?;
+    let client = load(state, iss).await?;
     if client.auth_method != AuthMethod::PrivateKeyJwt {
-        return Err(fail(
-            false,
-            "authentication method not registered for this client",
-        ));
+        return Err(fail("authentication method not registered for this client"));
     }
     let keys = client
         .jwks
         .as_ref()
-        .ok_or_else(|| fail(false, "client has no keys"))?;
+        .ok_or_else(|| fail("client has no keys"))?;
     jws.verify(keys)
-        .map_err(|_| fail(false, "assertion signature does not verify"))?;
+        .map_err(|_| fail("assertion signature does not verify"))?;
 
     let token_endpoint = state.url("/token");
     let accepted = [state.issuer.as_str(), token_endpoint.as_str(), endpoint];
@@ -284,7 +291,7 @@ async fn check_assertion(
         )
         .await?;
     if !fresh {
-        return Err(fail(false, "assertion jti was already used"));
+        return Err(fail("assertion jti was already used"));
     }
     Ok(client)
 }
@@ -306,26 +313,26 @@ pub fn assertion_claims<'c>(
         _ => false,
     };
     if !aud_ok {
-        return Err(fail(false, "assertion audience is not this server"));
+        return Err(fail("assertion audience is not this server"));
     }
     let int = |n: &str| claims.get(n).and_then(Value::as_i64);
-    let exp = int("exp").ok_or_else(|| fail(false, "assertion has no exp"))?;
+    let exp = int("exp").ok_or_else(|| fail("assertion has no exp"))?;
     // The client chooses these numbers: any i64 must be judged, never overflow.
     if exp.saturating_add(SKEW) <= now {
-        return Err(fail(false, "assertion has expired"));
+        return Err(fail("assertion has expired"));
     }
     if exp > now.saturating_add(MAX_ASSERTION_LIFETIME) {
-        return Err(fail(false, "assertion lifetime is too long"));
+        return Err(fail("assertion lifetime is too long"));
     }
     let not_before = now.saturating_add(SKEW);
     if int("nbf").is_some_and(|nbf| nbf > not_before)
         || int("iat").is_some_and(|iat| iat > not_before)
     {
-        return Err(fail(false, "assertion is not yet valid"));
+        return Err(fail("assertion is not yet valid"));
     }
     let jti = claim("jti")
         .filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or_else(|| fail(false, "assertion has no jti"))?;
+        .ok_or_else(|| fail("assertion has no jti"))?;
     Ok((jti, exp))
 }
 

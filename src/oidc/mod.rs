@@ -18,20 +18,44 @@ pub mod userinfo;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(discovery::openid_configuration),
+    use crate::cors;
+    use actix_web::middleware::from_fn;
+    cfg.service(
+        web::resource("/.well-known/openid-configuration")
+            .wrap(from_fn(cors::public))
+            .route(web::get().to(discovery::openid_configuration)),
     )
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(discovery::openid_configuration),
+    .service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .wrap(from_fn(cors::public))
+            .route(web::get().to(discovery::openid_configuration)),
     )
-    .route("/jwks", web::get().to(discovery::jwks))
+    .service(
+        web::resource("/jwks")
+            .wrap(from_fn(cors::public))
+            .route(web::get().to(discovery::jwks)),
+    )
     .route("/authorize", web::get().to(authorize::authorize_get))
     .route("/authorize", web::post().to(authorize::authorize_post))
-    .route("/token", web::post().to(token::token))
-    .route("/userinfo", web::get().to(userinfo::userinfo_get))
-    .route("/userinfo", web::post().to(userinfo::userinfo_post))
-    .route("/introspect", web::post().to(introspect::introspect))
-    .route("/revoke", web::post().to(revoke::revoke));
+    .service(
+        web::resource("/token")
+            .wrap(from_fn(cors::api))
+            .route(web::post().to(token::token)),
+    )
+    .service(
+        web::resource("/userinfo")
+            .wrap(from_fn(cors::api))
+            .route(web::get().to(userinfo::userinfo_get))
+            .route(web::post().to(userinfo::userinfo_post)),
+    )
+    .service(
+        web::resource("/introspect")
+            .wrap(from_fn(cors::api))
+            .route(web::post().to(introspect::introspect)),
+    )
+    .service(
+        web::resource("/revoke")
+            .wrap(from_fn(cors::api))
+            .route(web::post().to(revoke::revoke)),
+    );
 }

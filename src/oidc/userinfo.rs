@@ -41,7 +41,7 @@ pub async fn userinfo_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
     let token = header_token(&req)?;
-    respond(&state, token).await
+    respond(&state, &req, token).await
 }
 
 pub async fn userinfo_post(
@@ -65,10 +65,14 @@ pub async fn userinfo_post(
         (Some(t), None) => Some(t),
         (None, t) => t.map(str::to_owned),
     };
-    respond(&state, token).await
+    respond(&state, &req, token).await
 }
 
-async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse, OAuthError> {
+async fn respond(
+    state: &AppState,
+    req: &HttpRequest,
+    token: Option<String>,
+) -> Result<HttpResponse, OAuthError> {
     let Some(token) = token else {
         // RFC 6750 §3.1: no error code when the request carried no credentials.
         return Err(OAuthError::bearer_missing());
@@ -80,6 +84,7 @@ async fn respond(state: &AppState, token: Option<String>) -> Result<HttpResponse
                 "the access token is invalid, expired or revoked",
             ))
         })?;
+    crate::http::note_client(req, v.str("client_id").unwrap_or_default());
     let scopes = v.scopes();
     if !scopes.contains("openid") || v.str("gid").is_none() {
         return Err(bearer(OAuthError::new(

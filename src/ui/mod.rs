@@ -111,6 +111,7 @@ pub fn error_page(
         lang: lang.code(),
         message,
         code: kind,
+        reference: crate::http::RequestId::of(req).map(|id| id.to_string()),
     };
     render(status, &page, None)
 }

@@ -55,6 +55,8 @@ pub struct ErrorPage {
     pub lang: &'static str,
     pub message: &'static str,
     pub code: &'static str,
+    /// The request id, also in the log line and the `X-Request-Id` header.
+    pub reference: Option<String>,
 }
 
 #[derive(Template)]

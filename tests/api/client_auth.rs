@@ -59,9 +59,17 @@ async fn client_secret_post_and_method_binding() {
         .await;
     assert_eq!(
         basic.status(),
-        401,
-        "only the registered method is accepted"
+        200,
+        "a secret client may send its secret in the header or the body"
     );
+    let wrong = app
+        .token(
+            &c,
+            "not-the-secret",
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
     let both = app
         .http
         .post(app.url("/token"))

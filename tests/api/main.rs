@@ -11,6 +11,7 @@ mod admin_api;
 mod attacks_admin;
 mod attacks_edge;
 mod attacks_flow;
+mod browser_apps;
 mod cli;
 mod client_auth;
 mod code_flow;
