@@ -1,7 +1,8 @@
 //! A browser application (public client, PKCE, `none`) in real Chromium: a plain-JS
 //! page (tests/interop/spa/) served from `http://localhost:P` while Gapura is at
 //! `http://127.0.0.1:Q`, so every call it makes is cross-origin. The same page served
-//! from an origin Gapura does not know must be refused by the browser (CORS).
+//! from an origin Gapura does not know, or from another application's origin, must be
+//! refused by the browser (CORS). The headers themselves: tests/api/browser_apps.rs.
 
 use crate::helpers::*;
 use crate::support::*;
@@ -13,8 +14,8 @@ const INDEX: &str = include_str!("spa/index.html");
 const APP_JS: &str = include_str!("spa/app.js");
 const CSS: &str = include_str!("spa/spa.css");
 
-/// Serves the SPA's files on two ports of `localhost` (two origins); returns them.
-fn serve_spa() -> (u16, u16) {
+/// Serves the SPA's files on three ports of `localhost` (three origins); returns them.
+fn serve_spa() -> (u16, u16, u16) {
     use actix_web::{App, HttpResponse, HttpServer, web};
     fn file(body: &'static str, kind: &'static str) -> HttpResponse {
         HttpResponse::Ok()
@@ -24,9 +25,11 @@ fn serve_spa() -> (u16, u16) {
     }
     let registered = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let foreign = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ports = (
         registered.local_addr().unwrap().port(),
         foreign.local_addr().unwrap().port(),
+        other.local_addr().unwrap().port(),
     );
     let server = HttpServer::new(|| {
         App::new()
@@ -48,6 +51,8 @@ fn serve_spa() -> (u16, u16) {
     .unwrap()
     .listen(foreign)
     .unwrap()
+    .listen(other)
+    .unwrap()
     .run();
     tokio::spawn(server);
     ports
@@ -61,64 +66,16 @@ fn json_after(text: &str, prefix: &str) -> serde_json::Value {
     serde_json::from_str(rest).unwrap_or_else(|e| panic!("{e}: {rest}"))
 }
 
-/// The CORS contract seen by a plain HTTP client: what the browser relies on.
-async fn check_cors_headers(app: &TestApp, origin: &str, foreign: &str) {
-    for path in ["/token", "/userinfo", "/revoke"] {
-        let method = if path == "/userinfo" { "GET" } else { "POST" };
-        let resp = app
-            .http
-            .request(reqwest::Method::OPTIONS, app.url(path))
-            .header("Origin", origin)
-            .header("Access-Control-Request-Method", method)
-            .header(
-                "Access-Control-Request-Headers",
-                "authorization,content-type",
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            resp.status().is_success(),
-            "preflight {path}: {}",
-            resp.status()
-        );
-        let h = resp.headers();
-        assert_eq!(h["access-control-allow-origin"], origin, "{path}");
-        assert!(
-            h.get("access-control-allow-credentials").is_none(),
-            "{path}: no credentials"
-        );
-        let vary = h
-            .get("vary")
-            .map(|v| v.to_str().unwrap().to_lowercase())
-            .unwrap_or_default();
-        assert!(vary.contains("origin"), "{path}: Vary: Origin ({vary})");
-        let refused = app
-            .http
-            .request(reqwest::Method::OPTIONS, app.url(path))
-            .header("Origin", foreign)
-            .header("Access-Control-Request-Method", method)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            refused
-                .headers()
-                .get("access-control-allow-origin")
-                .is_none(),
-            "{path} must not allow {foreign}"
-        );
-    }
-}
-
 #[tokio::test]
 async fn spa_in_chromium_public_client_with_cors() {
     if !have("chromium", Path::new(CHROMIUM)) || !have("chromium-driver", Path::new(CHROMEDRIVER)) {
         return;
     }
-    let (port, foreign_port) = serve_spa();
+    let (port, foreign_port, other_port) = serve_spa();
     let origin = format!("http://localhost:{port}");
     let foreign = format!("http://localhost:{foreign_port}");
+    // The origin of another application: known to Gapura, but not this client's.
+    let other = format!("http://localhost:{other_port}");
     let (app, client, secret) = city(NewClient {
         name: "Satu Data (SPA)".into(),
         redirect_uris: vec![format!("{origin}/")],
@@ -127,7 +84,13 @@ async fn spa_in_chromium_public_client_with_cors() {
     })
     .await;
     assert!(secret.is_none(), "a public client has no secret");
-    check_cors_headers(&app, &origin, &foreign).await;
+    app.add_client(NewClient {
+        name: "Bogor Single Window".into(),
+        redirect_uris: vec![format!("{other}/")],
+        public: true,
+        ..NewClient::default()
+    })
+    .await;
     let shots = artifacts("spa");
     println!("SPA screenshots: {}", shots.display());
     let b = Browser::start().await;
@@ -198,6 +161,23 @@ async fn spa_in_chromium_public_client_with_cors() {
     let tok = b.wait_text("#bad-code").await;
     assert!(tok.starts_with("blocked: "), "/token from {foreign}: {tok}");
     b.screenshot(&shots.join("5-foreign-origin.png")).await;
+
+    // Another application's origin cannot read this application's answers either.
+    b.goto(&format!(
+        "{other}/?mode=probe&issuer={}&client_id={}&token={}",
+        enc(&app.issuer),
+        enc(&client.id),
+        enc(&access_token)
+    ))
+    .await;
+    assert_eq!(
+        b.wait_text("#discovery").await,
+        format!("ok {}", app.issuer)
+    );
+    let ui = b.wait_text("#userinfo").await;
+    assert!(ui.starts_with("blocked: "), "UserInfo from {other}: {ui}");
+    let tok = b.wait_text("#bad-code").await;
+    assert!(tok.starts_with("blocked: "), "/token from {other}: {tok}");
 
     // Back on its own origin, the app revokes its access token; UserInfo then says 401.
     b.goto(&format!("{origin}/?mode=revoke")).await;
