@@ -14,6 +14,7 @@ mod attacks_flow;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod demo_rp;
 mod directory_claims;
 mod directory_import;
 mod discovery;
