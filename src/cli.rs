@@ -326,11 +326,13 @@ fn print_demo(state: &AppState, summary: &crate::demo::DemoSummary) {
         println!("    {nip}  {name}");
     }
     println!(
-        "  Demo client: {} (public, PKCE), redirect {}",
+        "  Demo client: {} (public, PKCE), redirect {}, post-logout {}, back-channel logout {}",
         crate::demo::DEMO_CLIENT_ID,
-        crate::demo::DEMO_REDIRECT_URI
+        crate::demo::DEMO_REDIRECT_URI,
+        crate::demo::DEMO_POST_LOGOUT_URI,
+        crate::demo::DEMO_BACKCHANNEL_URI
     );
-    println!("  Try it: cargo run --example demo-rp, then open http://127.0.0.1:8081/");
+    println!("  Try it: cargo run --release --example demo-rp, then open http://127.0.0.1:8081/");
     println!("  Issuer: {}\n", state.issuer);
 }
 

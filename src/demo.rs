@@ -15,6 +15,10 @@ pub const ASN_CSV: &str = include_str!("../demo/asn-demo.csv");
 pub const DEMO_PASSWORD: &str = "Bogor-Demo-2026";
 pub const DEMO_CLIENT_ID: &str = "demo-rp";
 pub const DEMO_REDIRECT_URI: &str = "http://127.0.0.1:8081/callback";
+/// Where `examples/demo-rp.rs` wants Gapura to return after logout.
+pub const DEMO_POST_LOGOUT_URI: &str = "http://127.0.0.1:8081/logged-out";
+/// Where `examples/demo-rp.rs` receives back-channel logout tokens.
+pub const DEMO_BACKCHANNEL_URI: &str = "http://127.0.0.1:8081/backchannel-logout";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -80,7 +84,9 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
         }
     }
 
-    if clients::find(&state.db, DEMO_CLIENT_ID).await?.is_none() {
+    if let Some(existing) = clients::find(&state.db, DEMO_CLIENT_ID).await? {
+        update_logout_uris(state, &existing).await?;
+    } else {
         clients::register(
             &state.db,
             &state.master,
@@ -92,7 +98,12 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
                     DEMO_REDIRECT_URI.into(),
                     "http://localhost:8081/callback".into(),
                 ],
-                post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
+                post_logout_redirect_uris: vec![
+                    DEMO_POST_LOGOUT_URI.into(),
+                    "http://localhost:8081/logged-out".into(),
+                ],
+                backchannel_logout_uri: Some(DEMO_BACKCHANNEL_URI.into()),
+                backchannel_logout_session_required: true,
                 public: true,
                 scopes: Some("openid profile email phone offline_access asn roles".into()),
                 ..NewClient::default()
@@ -121,4 +132,52 @@ pub async fn load(state: &AppState) -> Result<DemoSummary, DemoError> {
         }
     }
     Ok(summary)
+}
+
+/// A `demo-rp` registered by an older demo (without the logout URIs the example uses)
+/// gets them, so its logout button and back-channel endpoint work on an existing data
+/// folder too. Anything else about the client is left as it is.
+async fn update_logout_uris(state: &AppState, existing: &clients::Client) -> Result<(), DemoError> {
+    use entity::client;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let has_post_logout = existing
+        .post_logout_redirect_uris
+        .iter()
+        .any(|u| u == DEMO_POST_LOGOUT_URI);
+    if has_post_logout && existing.backchannel_logout_uri.is_some() {
+        return Ok(());
+    }
+    let mut post_logout = existing.post_logout_redirect_uris.clone();
+    if !has_post_logout {
+        post_logout.push(DEMO_POST_LOGOUT_URI.into());
+    }
+    let post_logout =
+        serde_json::to_string(&post_logout).map_err(|e| DemoError::Rejected(e.to_string()))?;
+    let mut update = client::Entity::update_many()
+        .col_expr(
+            client::Column::PostLogoutRedirectUris,
+            Expr::value(post_logout),
+        )
+        .col_expr(client::Column::UpdatedAt, Expr::value(state.now()));
+    if existing.backchannel_logout_uri.is_none() {
+        update = update
+            .col_expr(
+                client::Column::BackchannelLogoutUri,
+                Expr::value(DEMO_BACKCHANNEL_URI),
+            )
+            .col_expr(
+                client::Column::BackchannelLogoutSessionRequired,
+                Expr::value(true),
+            );
+    }
+    update
+        .filter(client::Column::ClientId.eq(DEMO_CLIENT_ID))
+        .exec(&state.db)
+        .await?;
+    state.clients_cache.invalidate(&DEMO_CLIENT_ID.to_owned());
+    tracing::info!(
+        client_id = DEMO_CLIENT_ID,
+        "demo client updated with the example's logout URIs"
+    );
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod browser_apps;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod demo_rp;
 mod directory_claims;
 mod directory_import;
 mod discovery;
