@@ -6,6 +6,7 @@ pub mod nip;
 pub mod redirect_uri;
 pub mod scope;
 pub mod text;
+pub mod time;
 
 pub use nik::Nik;
 pub use nip::Nip;
