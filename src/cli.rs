@@ -1,18 +1,15 @@
 //! The command line: `serve`, `migrate` and every admin task, scriptable with `--json`.
 
 use crate::audit::AuditEvent;
-use crate::clients::{self, AuthMethod, NewClient};
+use crate::cli_io::{say_if_empty, when, when_json, when_or_dash};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::jose::Alg;
 use crate::startup::{Application, build_state};
 use crate::state::AppState;
 use crate::users::{self, NewUser};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use secrecy::SecretString;
 use serde_json::json;
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,7 +45,7 @@ pub enum Command {
     User(UserCommand),
     /// Manage OIDC clients.
     #[command(subcommand)]
-    Client(ClientCommand),
+    Client(crate::cli_clients::ClientCommand),
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -60,6 +57,7 @@ pub enum Command {
         /// Only `pending`, `delivered` or `failed`.
         #[arg(long)]
         status: Option<String>,
+        /// At most this many deliveries.
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
@@ -69,29 +67,81 @@ pub enum Command {
     /// Application roles and role assignments.
     #[command(subcommand)]
     Role(crate::cli_directory::RoleCommand),
+    /// The OPD tree (perangkat daerah and their units).
+    #[command(subcommand)]
+    Opd(crate::cli_directory::OpdCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create an account; the password is read from standard input (one line).
+    /// Create an account; the password is asked twice without echo at a terminal,
+    /// else read from standard input (one line).
     Add(UserAdd),
-    /// Set a new password (read from standard input); ends the person's sessions.
-    SetPassword { login: String },
+    /// List accounts (table, or `--json`), by login name.
+    List(UserList),
+    /// Everything about one account: status, OPD, position, roles, second factors, last login.
+    Show {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// Set a new password (asked without echo, or one line of standard input); ends the
+    /// person's sessions.
+    SetPassword {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// List a person's SSO sessions.
-    Sessions { login: String },
+    Sessions {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// End every SSO session of a person (back-channel logout to their applications).
-    Logout { login: String },
+    Logout {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// Suspend an account: sessions end, every token is revoked. Accounts are never deleted.
-    Suspend { login: String },
+    Suspend {
+        /// NIP, e-mail address or login name.
+        login: String,
+        /// Why (kept with the account and in the audit log).
+        #[arg(long, default_value = "suspended by an administrator")]
+        reason: String,
+    },
     /// Reactivate a suspended account.
-    Activate { login: String },
+    Activate {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// Lift brute-force locks on an account.
-    Unlock { login: String },
+    Unlock {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// List a person's second factors (TOTP, passkeys) and recovery codes left.
-    Factors { login: String },
+    Factors {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
     /// Remove every second factor and recovery code of a person (lost phone or key);
     /// their sessions end and they are told.
-    MfaReset { login: String },
+    MfaReset {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserList {
+    /// Only accounts in this OPD unit and the units below it (its code, e.g. DINKES).
+    #[arg(long)]
+    pub opd: Option<String>,
+    /// Only `active` or `suspended` accounts.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// At most this many accounts.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
 }
 
 #[derive(Debug, Args)]
@@ -99,12 +149,16 @@ pub struct UserAdd {
     /// Login name: the NIP for ASN.
     #[arg(long)]
     pub username: String,
+    /// Full name without academic titles.
     #[arg(long)]
     pub name: String,
+    /// E-mail address (also a login name).
     #[arg(long)]
     pub email: Option<String>,
+    /// Telephone number.
     #[arg(long)]
     pub phone: Option<String>,
+    /// The OPD unit's code (must exist, e.g. DISKOMINFO).
     #[arg(long)]
     pub opd: Option<String>,
     /// Make the account a Diskominfo administrator.
@@ -113,65 +167,10 @@ pub struct UserAdd {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ClientCommand {
-    /// Register a client; prints client_id and (for confidential clients) the secret, once.
-    Add(Box<ClientAdd>),
-    /// List registered clients.
-    List,
-}
-
-#[derive(Debug, Args)]
-pub struct ClientAdd {
-    #[arg(long)]
-    pub name: String,
-    /// Exact redirect URI (repeatable).
-    #[arg(long = "redirect-uri")]
-    pub redirect_uris: Vec<String>,
-    /// Exact post-logout redirect URI (repeatable).
-    #[arg(long = "post-logout-redirect-uri")]
-    pub post_logout_redirect_uris: Vec<String>,
-    /// A public client (no secret; PKCE required).
-    #[arg(long)]
-    pub public: bool,
-    /// Grant type (repeatable): authorization_code, refresh_token, client_credentials.
-    #[arg(long = "grant")]
-    pub grants: Vec<String>,
-    /// Skip the consent page (Diskominfo's own applications).
-    #[arg(long)]
-    pub first_party: bool,
-    /// Space-separated scopes the client may request.
-    #[arg(long)]
-    pub scope: Option<String>,
-    /// ID token signing algorithm: RS256 (default), ES256, EdDSA.
-    #[arg(long)]
-    pub alg: Option<String>,
-    /// Token endpoint auth method (default client_secret_basic; none for public).
-    #[arg(long)]
-    pub auth_method: Option<String>,
-    /// JWK Set file, for private_key_jwt.
-    #[arg(long)]
-    pub jwks_file: Option<PathBuf>,
-    /// Back-Channel Logout URI (receives logout tokens).
-    #[arg(long)]
-    pub backchannel_logout_uri: Option<String>,
-    /// Front-Channel Logout URI (loaded in an iframe at logout).
-    #[arg(long)]
-    pub frontchannel_logout_uri: Option<String>,
-    /// Ask for `iss` and `sid` on front-channel logout, `sid` in logout tokens.
-    #[arg(long)]
-    pub logout_session_required: bool,
-    /// Allow the `nik` claim (needs the `nik` scope too).
-    #[arg(long)]
-    pub nik_allowed: bool,
-    /// Where role claims go: comma-separated id_token, userinfo, access_token, introspection.
-    #[arg(long)]
-    pub role_claims: Option<String>,
-}
-
-#[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Publish a new key per algorithm; it signs after the delay (default from config).
     Rotate {
+        /// Seconds before the new keys sign (they are published at once).
         #[arg(long)]
         delay: Option<i64>,
     },
@@ -226,14 +225,19 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             if cli.json {
                 let v: Vec<_> = rows
                     .iter()
-                    .map(|r| json!({"id": r.id, "client_id": r.client_id, "uri": r.uri, "user_id": r.user_id, "reason": r.reason, "status": r.status, "attempts": r.attempts, "next_attempt_at": r.next_attempt_at, "last_error": r.last_error, "created_at": r.created_at, "delivered_at": r.delivered_at}))
+                    .map(|r| json!({"id": r.id, "client_id": r.client_id, "uri": r.uri, "user_id": r.user_id, "reason": r.reason, "status": r.status, "attempts": r.attempts, "next_attempt_at": when(r.next_attempt_at), "last_error": r.last_error, "created_at": when(r.created_at), "delivered_at": when_json(r.delivered_at)}))
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
+            } else if !say_if_empty(&rows, "no deliveries") {
+                println!(
+                    "{:<10} {:<20} {:<24} {:>8}  REASON",
+                    "STATUS", "CREATED", "CLIENT_ID", "ATTEMPTS"
+                );
                 for r in rows {
                     println!(
-                        "{:<10} {:<24} attempts={:<2} {} {}",
+                        "{:<10} {:<20} {:<24} {:>8}  {} {}",
                         r.status,
+                        when(r.created_at),
                         r.client_id,
                         r.attempts,
                         r.reason,
@@ -244,10 +248,7 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
-            match cmd {
-                ClientCommand::Add(args) => client_add(&state, *args, cli.json).await?,
-                ClientCommand::List => client_list(&state, cli.json).await?,
-            }
+            crate::cli_clients::run(&state, cmd, cli.json).await?;
         }
         Command::Import(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -256,6 +257,10 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Role(cmd) => {
             let state = admin_state(settings, clock).await?;
             crate::cli_directory::role(&state, cmd, cli.json).await?;
+        }
+        Command::Opd(cmd) => {
+            let state = admin_state(settings, clock).await?;
+            crate::cli_directory::opd(&state, cmd, cli.json).await?;
         }
         Command::Keys(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -279,28 +284,39 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                         )
                         .await?;
                     if cli.json {
-                        println!("{}", json!({"created": kids, "activates_at": now + delay}));
+                        println!(
+                            "{}",
+                            json!({"created": kids, "activates_at": when(now + delay)})
+                        );
                     } else {
                         println!(
                             "published {} new keys; they sign from {} (in {delay} s)",
                             kids.len(),
-                            now + delay
+                            when(now + delay)
                         );
                     }
                 }
                 KeysCommand::List => {
                     let keys = state.keys.list(now).await?;
                     if cli.json {
-                        println!("{}", serde_json::to_string_pretty(&keys)?);
-                    } else {
+                        let v: Vec<_> = keys
+                            .iter()
+                            .map(|k| json!({"kid": k.kid, "alg": k.alg, "state": k.state, "created_at": when(k.created_at), "activates_at": when(k.activates_at), "retires_at": when_json(k.retires_at), "remove_at": when_json(k.remove_at)}))
+                            .collect();
+                        println!("{}", serde_json::to_string_pretty(&v)?);
+                    } else if !say_if_empty(&keys, "no keys") {
                         println!(
-                            "{:<18} {:<6} {:<8} {:>12}",
+                            "{:<18} {:<6} {:<8} {:<20} RETIRES",
                             "KID", "ALG", "STATE", "ACTIVATES"
                         );
                         for k in keys {
                             println!(
-                                "{:<18} {:<6} {:<8} {:>12}",
-                                k.kid, k.alg, k.state, k.activates_at
+                                "{:<18} {:<6} {:<8} {:<20} {}",
+                                k.kid,
+                                k.alg,
+                                k.state,
+                                when(k.activates_at),
+                                when_or_dash(k.retires_at)
                             );
                         }
                     }
@@ -337,15 +353,7 @@ fn print_demo(state: &AppState, summary: &crate::demo::DemoSummary) {
 }
 
 async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Result<()> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from stdin")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        bail!("no password on standard input");
-    }
+    let password = crate::cli_io::read_new_password()?;
     let user = users::create(
         &state.db,
         &state.hasher,
@@ -356,7 +364,7 @@ async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Re
             name: args.name,
             phone: args.phone,
             opd_code: args.opd,
-            password: Some(SecretString::from(password)),
+            password: Some(password),
             is_admin: args.admin,
             ..NewUser::default()
         },
@@ -375,96 +383,6 @@ async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Re
         println!("{}", json!({"id": user.id, "username": user.username}));
     } else {
         println!("created account {} (sub {})", user.username, user.id);
-    }
-    Ok(())
-}
-
-async fn client_add(state: &AppState, args: ClientAdd, json_out: bool) -> anyhow::Result<()> {
-    let alg = match args.alg.as_deref() {
-        None => None,
-        Some(a) => Some(
-            Alg::parse(a)
-                .with_context(|| format!("unknown algorithm `{a}` (RS256, ES256, EdDSA)"))?,
-        ),
-    };
-    let auth_method = match args.auth_method.as_deref() {
-        None => None,
-        Some(m) => {
-            Some(AuthMethod::parse(m).with_context(|| format!("unknown auth method `{m}`"))?)
-        }
-    };
-    let jwks = match &args.jwks_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let (client, secret) = clients::register(
-        &state.db,
-        &state.master,
-        state.clock.as_ref(),
-        NewClient {
-            name: args.name,
-            redirect_uris: args.redirect_uris,
-            post_logout_redirect_uris: args.post_logout_redirect_uris,
-            auth_method,
-            public: args.public,
-            grant_types: args.grants,
-            scopes: args.scope,
-            first_party: args.first_party,
-            alg,
-            jwks,
-            client_id: None,
-            backchannel_logout_session_required: args.logout_session_required
-                && args.backchannel_logout_uri.is_some(),
-            frontchannel_logout_session_required: args.logout_session_required
-                && args.frontchannel_logout_uri.is_some(),
-            backchannel_logout_uri: args.backchannel_logout_uri,
-            frontchannel_logout_uri: args.frontchannel_logout_uri,
-            min_acr: None,
-            nik_allowed: args.nik_allowed,
-            role_claims: match &args.role_claims {
-                Some(r) => Some(crate::clients::RoleClaims::parse(r).map_err(anyhow::Error::msg)?),
-                None => None,
-            },
-        },
-    )
-    .await?;
-    state
-        .audit
-        .record(
-            state.now(),
-            AuditEvent::new("admin.client.create", true)
-                .actor("cli")
-                .client(client.id.clone()),
-        )
-        .await?;
-    if json_out {
-        println!(
-            "{}",
-            json!({"client_id": client.id, "client_secret": secret, "token_endpoint_auth_method": client.auth_method.as_str()})
-        );
-    } else {
-        println!("client_id:     {}", client.id);
-        if let Some(s) = secret {
-            println!("client_secret: {s}\n(the secret is shown only now; store it safely)");
-        }
-    }
-    Ok(())
-}
-
-async fn client_list(state: &AppState, json_out: bool) -> anyhow::Result<()> {
-    let list = clients::list(&state.db).await?;
-    if json_out {
-        let v: Vec<_> = list
-            .iter()
-            .map(|c| json!({"client_id": c.id, "name": c.name, "token_endpoint_auth_method": c.auth_method.as_str(), "redirect_uris": c.redirect_uris, "grant_types": c.grant_types, "scope": c.allowed_scopes.to_string(), "first_party": c.first_party, "id_token_signed_response_alg": c.alg.as_str(), "active": c.active}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        for c in list {
-            println!("{:<24} {:<20} {}", c.id, c.auth_method.as_str(), c.name);
-        }
     }
     Ok(())
 }

@@ -1,20 +1,26 @@
 //! Command-line faces of the directory (issue #3): `gapura import opd|asn FILE`
-//! (`--dry-run`, `--sync`, `--json` report) and `gapura role ...` to declare
-//! application roles and manage assignments (e.g. the first OPD administrators).
+//! (`--dry-run`, `--sync`, `--json` report), `gapura opd list` (the tree) and
+//! `gapura role ...` to declare application roles and manage assignments (e.g. the
+//! first OPD administrators).
 
-use crate::access::roles::{self, AssignmentView, NewAssignment, ScopeKind};
+use crate::access::roles::{self, NewAssignment, ScopeKind};
 use crate::audit::AuditEvent;
-use crate::directory::{asn_import, opd_import, people};
+use crate::cli_io::{parse_when, say_if_empty, when, when_json};
+use crate::directory::{asn_import, opd, opd_import, people};
 use crate::state::AppState;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use entity::{role_assignment, user_account};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// OPD units from CSV (code,name,kind,parent_code).
     Opd {
+        /// The CSV file.
         file: PathBuf,
         /// Report what would change; write nothing.
         #[arg(long)]
@@ -22,6 +28,7 @@ pub enum ImportCommand {
     },
     /// ASN records from a SIASN-style CSV export (upsert by NIP, all-or-nothing).
     Asn {
+        /// The CSV file.
         file: PathBuf,
         /// Report what would be created, updated, suspended; write nothing.
         #[arg(long)]
@@ -34,12 +41,15 @@ pub enum ImportCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
-    /// Declare a role of an application (OIDC client).
+    /// Declare a role of an application (OIDC client); declaring it again changes nothing.
     Declare {
-        #[arg(long)]
+        /// The application's client_id.
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
+        /// The role name: lower-case letters, digits, `-`, `_`, `.`.
         #[arg(long)]
         role: String,
+        /// What the role allows, for administrators.
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -47,11 +57,13 @@ pub enum RoleCommand {
     Assign(AssignArgs),
     /// A person's live assignments.
     List {
+        /// The person's NIP.
         #[arg(long)]
         nip: String,
     },
     /// End an assignment (kept for history).
     End {
+        /// The assignment's id (from `role list`).
         #[arg(long)]
         id: String,
     },
@@ -59,21 +71,31 @@ pub enum RoleCommand {
 
 #[derive(Debug, Args)]
 pub struct AssignArgs {
+    /// The person's NIP.
     #[arg(long)]
     pub nip: String,
-    #[arg(long)]
+    /// The application's client_id (`gapura` for Gapura's own roles).
+    #[arg(long, allow_hyphen_values = true)]
     pub client: String,
+    /// A role the application declares.
     #[arg(long)]
     pub role: String,
-    /// The OPD unit (not for city-wide roles).
+    /// The OPD unit's code (not for city-wide roles).
     #[arg(long)]
     pub opd: Option<String>,
     /// opd, subtree or city.
     #[arg(long, default_value = "subtree")]
     pub scope: String,
-    /// Valid until (Unix seconds).
-    #[arg(long)]
+    /// Valid until this time, ISO 8601: 2026-12-31T17:00:00Z, 2027-01-01T00:00:00+07:00,
+    /// or a bare date 2027-01-01 (its start, 00:00 UTC).
+    #[arg(long, value_parser = parse_when)]
     pub until: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OpdCommand {
+    /// The OPD tree: code, name, kind, parent and active accounts in each unit.
+    List,
 }
 
 pub async fn import(state: &AppState, cmd: ImportCommand, json_out: bool) -> anyhow::Result<()> {
@@ -120,17 +142,34 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
             role,
             description,
         } => {
-            let r = roles::declare(&state.db, now, &client, &role, &description).await?;
-            audit(
-                state,
-                "admin.role.declare",
-                json!({"client": client, "role": r.role}),
-            )
-            .await?;
+            let existing = roles::roles_of(&state.db, &client)
+                .await?
+                .into_iter()
+                .find(|r| r.role == role);
+            let (r, created) = match existing {
+                Some(r) => (r, false),
+                None => {
+                    let r = roles::declare(&state.db, now, &client, &role, &description).await?;
+                    audit(
+                        state,
+                        "admin.role.declare",
+                        json!({"client": client, "role": r.role}),
+                    )
+                    .await?;
+                    (r, true)
+                }
+            };
             if json_out {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
+                let mut v = serde_json::to_value(&r)?;
+                v["created"] = json!(created);
+                println!("{v}");
+            } else if created {
                 println!("{} now declares role {}", r.client_id, r.role);
+            } else {
+                println!(
+                    "{} already declared role {}; nothing changed",
+                    r.client_id, r.role
+                );
             }
         }
         RoleCommand::Assign(a) => {
@@ -160,33 +199,32 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
                 json!({"id": row.id, "subject": person.id}),
             )
             .await?;
-            let view = AssignmentView::from(row);
             if json_out {
-                println!("{}", serde_json::to_string(&view)?);
+                println!("{}", assignment_json(&row));
             } else {
-                println!("assignment {} created", view.id);
+                println!("assignment {} created", row.id);
             }
         }
         RoleCommand::List { nip } => {
             let person = people::by_nip(&state.db, &nip)
                 .await?
                 .with_context(|| format!("no ASN with NIP {nip}"))?;
-            let rows: Vec<AssignmentView> = roles::of_user(&state.db, &person.id, None, now, false)
-                .await?
-                .into_iter()
-                .map(AssignmentView::from)
-                .collect();
+            let rows = roles::of_user(&state.db, &person.id, None, now, false).await?;
             if json_out {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
+                let v: Vec<_> = rows.iter().map(assignment_json).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if !say_if_empty(&rows, "no assignments") {
                 for r in rows {
                     println!(
-                        "{}  {}:{}@{} ({})",
+                        "{}  {}:{}@{} ({}){}",
                         r.id,
                         r.client_id,
                         r.role,
-                        r.opd.as_deref().unwrap_or("*"),
-                        r.scope
+                        r.opd_code.as_deref().unwrap_or("*"),
+                        r.scope_kind,
+                        r.valid_until
+                            .map(|t| format!(" until {}", when(t)))
+                            .unwrap_or_default()
                     );
                 }
             }
@@ -199,6 +237,80 @@ pub async fn role(state: &AppState, cmd: RoleCommand, json_out: bool) -> anyhow:
             audit(state, "admin.assignment.end", json!({"id": id})).await?;
             println!("assignment {id} ended");
         }
+    }
+    Ok(())
+}
+
+/// An assignment as `--json` shows it: times in RFC 3339.
+fn assignment_json(a: &role_assignment::Model) -> serde_json::Value {
+    json!({
+        "id": a.id,
+        "user_id": a.user_id,
+        "client_id": a.client_id,
+        "role": a.role,
+        "opd": a.opd_code,
+        "scope": a.scope_kind,
+        "valid_from": when_json(a.valid_from),
+        "valid_until": when_json(a.valid_until),
+        "created_at": when(a.created_at),
+        "created_by": a.created_by,
+        "ended_at": when_json(a.ended_at),
+        "ended_reason": a.ended_reason,
+    })
+}
+
+/// `gapura opd list`: the tree in path order, indented by depth, with the number of
+/// active accounts placed directly in each unit (one grouped count).
+pub async fn opd(state: &AppState, cmd: OpdCommand, json_out: bool) -> anyhow::Result<()> {
+    let OpdCommand::List = cmd;
+    let units = opd::all(&state.db).await?;
+    let counts: HashMap<String, i64> = user_account::Entity::find()
+        .select_only()
+        .column(user_account::Column::OpdCode)
+        .column_as(user_account::Column::Id.count(), "n")
+        .filter(user_account::Column::Status.eq("active"))
+        .filter(user_account::Column::OpdCode.is_not_null())
+        .group_by(user_account::Column::OpdCode)
+        .into_tuple::<(String, i64)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let active = |code: &str| counts.get(code).copied().unwrap_or(0);
+    if json_out {
+        let v: Vec<_> = units
+            .iter()
+            .map(|u| json!({"code": u.code, "name": u.name, "kind": u.kind, "parent": u.parent_code, "depth": u.depth, "active_asn": active(&u.code), "closed_at": when_json(u.closed_at)}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    if say_if_empty(&units, "no OPD units (import them: gapura import opd FILE)") {
+        return Ok(());
+    }
+    let width = units
+        .iter()
+        .map(|u| u.code.len() + 2 * usize::try_from(u.depth).unwrap_or(0))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<width$}  {:<12} {:<16} {:>6}  NAME",
+        "CODE", "KIND", "PARENT", "ASN"
+    );
+    for u in &units {
+        let indent = "  ".repeat(usize::try_from(u.depth).unwrap_or(0));
+        println!(
+            "{:<width$}  {:<12} {:<16} {:>6}  {}{}",
+            format!("{indent}{}", u.code),
+            u.kind,
+            u.parent_code.as_deref().unwrap_or("-"),
+            active(&u.code),
+            u.name,
+            u.closed_at
+                .map(|t| format!(" (closed {})", when(t)))
+                .unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ pub struct Target {
     #[arg(long)]
     pub opd: Option<String>,
     /// Every login to this client.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub client: Option<String>,
     /// Holders of a role of an application: `CLIENT_ID:ROLE`.
     #[arg(long)]
@@ -146,7 +146,7 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                 .filter(|c| c.min_acr.is_some())
                 .collect();
             if json_out {
-                let r: Vec<_> = rules.iter().map(|r| json!({"kind": r.kind, "target": r.target, "min_acr": r.min_acr, "created_at": r.created_at, "created_by": r.created_by})).collect();
+                let r: Vec<_> = rules.iter().map(|r| json!({"kind": r.kind, "target": r.target, "min_acr": r.min_acr, "created_at": crate::cli_io::when(r.created_at), "created_by": r.created_by})).collect();
                 let c: Vec<_> = clients
                     .iter()
                     .map(|c| json!({"client_id": c.id, "min_acr": c.min_acr.map(|a| a.as_str())}))
@@ -155,9 +155,17 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                     "{}",
                     serde_json::to_string_pretty(&json!({"rules": r, "clients": c}))?
                 );
+            } else if rules.is_empty() && clients.is_empty() {
+                println!("no rules: every login needs a password only");
             } else {
                 for r in rules {
-                    println!("{:<6} {:<30} {}", r.kind, r.target, r.min_acr);
+                    println!(
+                        "{:<6} {:<30} {:<5} since {}",
+                        r.kind,
+                        r.target,
+                        r.min_acr,
+                        crate::cli_io::when(r.created_at)
+                    );
                 }
                 for c in clients {
                     println!(
@@ -225,7 +233,8 @@ async fn report(state: &AppState, json_out: bool) -> anyhow::Result<()> {
             .map(|(code, (people, without))| json!({"opd": code, "name": names.get(code), "people": people, "without_second_factor": without}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
+    } else if !crate::cli_io::say_if_empty(&counts.iter().collect::<Vec<_>>(), "no active accounts")
+    {
         println!("{:<16} {:>7} {:>9}  NAME", "OPD", "PEOPLE", "WITHOUT");
         for (code, (people, without)) in &counts {
             let label = if code.is_empty() { "-" } else { code.as_str() };
@@ -243,7 +252,7 @@ pub async fn factors_of(state: &AppState, user: &User, json_out: bool) -> anyhow
     let s = factors::summary(&state.db, &user.id).await?;
     let mut rows = Vec::new();
     for f in s.totp.iter().chain(s.passkeys.iter()) {
-        rows.push(json!({"id": f.id, "kind": f.kind, "label": f.label, "created_at": f.created_at, "last_used_at": f.last_used_at}));
+        rows.push(json!({"id": f.id, "kind": f.kind, "label": f.label, "created_at": crate::cli_io::when(f.created_at), "last_used_at": crate::cli_io::when_json(f.last_used_at)}));
     }
     if json_out {
         println!(
@@ -261,9 +270,9 @@ pub async fn factors_of(state: &AppState, user: &User, json_out: bool) -> anyhow
                 "{:<8} {:<24} added {}  last used {}",
                 f.kind,
                 f.label,
-                crate::ui::wib(f.created_at),
+                crate::cli_io::when(f.created_at),
                 f.last_used_at
-                    .map(crate::ui::wib)
+                    .map(crate::cli_io::when)
                     .unwrap_or_else(|| "never".into())
             );
         }

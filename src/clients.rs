@@ -51,6 +51,11 @@ impl AuthMethod {
     }
 }
 
+/// `client.status` of a client that may be used.
+pub const STATUS_ACTIVE: &str = "active";
+/// `client.status` of a client an administrator disabled: refused everywhere.
+pub const STATUS_DISABLED: &str = "disabled";
+
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
 /// A client as the protocol code sees it.
@@ -78,6 +83,8 @@ pub struct Client {
     pub nik_allowed: bool,
     /// Where role claims go.
     pub role_claims: RoleClaims,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// The places role claims can be released to.
@@ -187,6 +194,8 @@ impl Client {
             frontchannel_logout_session_required: row.frontchannel_logout_session_required,
             nik_allowed: row.nik_allowed,
             role_claims: RoleClaims::parse(&row.role_claims).map_err(|_| bad("role_claims"))?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
             id: row.client_id,
             name: row.name,
             secret_digest: row.secret_digest,
@@ -227,6 +236,11 @@ pub struct NewClient {
 pub enum ClientError {
     #[error("{0}")]
     Invalid(String),
+    #[error("no client `{0}`")]
+    NotFound(String),
+    #[error("{0}")]
+    Audit(#[from] crate::audit::AuditError),
+
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -235,14 +249,21 @@ fn invalid(msg: impl Into<String>) -> ClientError {
     ClientError::Invalid(msg.into())
 }
 
-/// Registers a client; returns it and, for confidential secret-based clients, the secret
-/// (the only time it exists in clear).
-pub async fn register(
-    db: &DatabaseConnection,
-    master: &MasterKeys,
-    clock: &dyn Clock,
-    new: NewClient,
-) -> Result<(Client, Option<String>), ClientError> {
+/// A registration's settings once checked: what `register` stores and what
+/// `update` may change, validated by the same rules.
+struct Checked {
+    name: String,
+    method: AuthMethod,
+    grants: Vec<String>,
+    redirect_uris: Vec<String>,
+    post_logout: Vec<String>,
+    scopes: Scopes,
+    jwks: Option<String>,
+    backchannel: Option<String>,
+    frontchannel: Option<String>,
+}
+
+fn check(new: &NewClient) -> Result<Checked, ClientError> {
     let name = new.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(invalid("name must be 1 to 200 characters"));
@@ -332,37 +353,53 @@ pub async fn register(
             }
         }
     };
-    let backchannel = logout_uri(&new.backchannel_logout_uri)?;
-    let frontchannel = logout_uri(&new.frontchannel_logout_uri)?;
-    let id = new.client_id.clone().unwrap_or_else(|| random_token(16));
-    let secret = matches!(
+    Ok(Checked {
+        name: name.to_owned(),
         method,
-        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
-    )
-    .then(|| random_token(32));
+        grants,
+        redirect_uris,
+        post_logout,
+        scopes,
+        jwks,
+        backchannel: logout_uri(&new.backchannel_logout_uri)?,
+        frontchannel: logout_uri(&new.frontchannel_logout_uri)?,
+    })
+}
+
+fn json_list(uris: &[String]) -> Result<String, ClientError> {
+    serde_json::to_string(uris).map_err(|e| invalid(e.to_string()))
+}
+
+/// Registers a client; returns it and, for confidential secret-based clients, the secret
+/// (the only time it exists in clear).
+pub async fn register(
+    db: &DatabaseConnection,
+    master: &MasterKeys,
+    clock: &dyn Clock,
+    new: NewClient,
+) -> Result<(Client, Option<String>), ClientError> {
+    let c = check(&new)?;
+    let id = new.client_id.clone().unwrap_or_else(|| random_token(16));
+    let secret = c.method.carries_secret().then(|| random_token(32));
     let now = clock.now();
     let row = client::ActiveModel {
         client_id: Set(id),
-        name: Set(name.to_owned()),
+        name: Set(c.name),
         secret_digest: Set(secret.as_deref().map(|s| master.secret_digest(s))),
-        token_endpoint_auth_method: Set(method.as_str().to_owned()),
-        redirect_uris: Set(
-            serde_json::to_string(&redirect_uris).map_err(|e| invalid(e.to_string()))?
-        ),
-        post_logout_redirect_uris: Set(
-            serde_json::to_string(&post_logout).map_err(|e| invalid(e.to_string()))?
-        ),
-        grant_types: Set(grants.join(" ")),
-        allowed_scopes: Set(scopes.to_string()),
+        token_endpoint_auth_method: Set(c.method.as_str().to_owned()),
+        redirect_uris: Set(json_list(&c.redirect_uris)?),
+        post_logout_redirect_uris: Set(json_list(&c.post_logout)?),
+        grant_types: Set(c.grants.join(" ")),
+        allowed_scopes: Set(c.scopes.to_string()),
         first_party: Set(new.first_party),
         id_token_signed_response_alg: Set(new.alg.unwrap_or(Alg::Rs256).as_str().to_owned()),
-        jwks: Set(jwks),
-        backchannel_logout_uri: Set(backchannel),
+        jwks: Set(c.jwks),
+        backchannel_logout_uri: Set(c.backchannel),
         backchannel_logout_session_required: Set(new.backchannel_logout_session_required),
-        frontchannel_logout_uri: Set(frontchannel),
+        frontchannel_logout_uri: Set(c.frontchannel),
         frontchannel_logout_session_required: Set(new.frontchannel_logout_session_required),
         min_acr: Set(new.min_acr.map(|a| a.as_str().to_owned())),
-        status: Set("active".to_owned()),
+        status: Set(STATUS_ACTIVE.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         nik_allowed: Set(new.nik_allowed),
@@ -454,4 +491,314 @@ pub async fn set_min_acr(
     state.clients_cache.invalidate(&client_id.to_owned());
     state.origins_cache.clear();
     Ok(res.rows_affected == 1)
+}
+
+impl Client {
+    /// The client's settings as a registration, the base an update changes.
+    fn as_new(&self) -> Result<NewClient, ClientError> {
+        Ok(NewClient {
+            name: self.name.clone(),
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            auth_method: Some(self.auth_method),
+            public: self.is_public(),
+            grant_types: self.grant_types.clone(),
+            scopes: Some(self.allowed_scopes.to_string()),
+            first_party: self.first_party,
+            alg: Some(self.alg),
+            jwks: match &self.jwks {
+                Some(set) => Some(serde_json::to_string(set).map_err(|e| invalid(e.to_string()))?),
+                None => None,
+            },
+            client_id: None,
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
+            frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
+            min_acr: self.min_acr,
+            nik_allowed: self.nik_allowed,
+            role_claims: Some(self.role_claims),
+        })
+    }
+}
+
+/// What an administrator may change after registration (`None`: unchanged). The
+/// authentication method, keys and client id stay as registered: changing those is
+/// a new registration.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    /// Replaces the whole list.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Replaces the whole list (empty: none).
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Space-separated; replaces the set.
+    pub scopes: Option<String>,
+    /// Replaces the list.
+    pub grant_types: Option<Vec<String>>,
+    pub first_party: Option<bool>,
+    /// `Some("")` removes it.
+    pub backchannel_logout_uri: Option<String>,
+    /// `Some("")` removes it.
+    pub frontchannel_logout_uri: Option<String>,
+    /// `iss`/`sid` on front-channel logout and `sid` in logout tokens.
+    pub logout_session_required: Option<bool>,
+    pub role_claims: Option<RoleClaims>,
+}
+
+impl ClientChange {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.redirect_uris.is_none()
+            && self.post_logout_redirect_uris.is_none()
+            && self.scopes.is_none()
+            && self.grant_types.is_none()
+            && self.first_party.is_none()
+            && self.backchannel_logout_uri.is_none()
+            && self.frontchannel_logout_uri.is_none()
+            && self.logout_session_required.is_none()
+            && self.role_claims.is_none()
+    }
+}
+
+async fn require(state: &crate::state::AppState, client_id: &str) -> Result<Client, ClientError> {
+    find(&state.db, client_id)
+        .await?
+        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))
+}
+
+async fn record(
+    state: &crate::state::AppState,
+    event: &'static str,
+    actor: &str,
+    client_id: &str,
+    detail: serde_json::Value,
+) -> Result<(), ClientError> {
+    let e = crate::audit::AuditEvent::new(event, true)
+        .actor(actor)
+        .client(client_id)
+        .detail(detail);
+    Ok(state.audit.record(state.now(), e).await?)
+}
+
+/// Changes a client's settings, checked exactly as at registration; returns the
+/// client as it is now and the names of the settings that changed (none: nothing
+/// was written). Running instances see the change through the `client` epoch.
+pub async fn update(
+    state: &crate::state::AppState,
+    client_id: &str,
+    change: ClientChange,
+    actor: &str,
+) -> Result<(Client, Vec<&'static str>), ClientError> {
+    if change.is_empty() {
+        return Err(invalid("nothing to change: give at least one setting"));
+    }
+    let before = require(state, client_id).await?;
+    let mut new = before.as_new()?;
+    if let Some(v) = change.name {
+        new.name = v;
+    }
+    if let Some(v) = change.redirect_uris {
+        new.redirect_uris = v;
+    }
+    if let Some(v) = change.post_logout_redirect_uris {
+        new.post_logout_redirect_uris = v;
+    }
+    if let Some(v) = change.scopes {
+        new.scopes = Some(v);
+    }
+    if let Some(v) = change.grant_types {
+        if v.is_empty() {
+            return Err(invalid("a client needs at least one grant type"));
+        }
+        new.grant_types = v;
+    }
+    if let Some(v) = change.first_party {
+        new.first_party = v;
+    }
+    if let Some(v) = change.backchannel_logout_uri {
+        new.backchannel_logout_uri = Some(v);
+    }
+    if let Some(v) = change.frontchannel_logout_uri {
+        new.frontchannel_logout_uri = Some(v);
+    }
+    if let Some(v) = change.role_claims {
+        new.role_claims = Some(v);
+    }
+    let c = check(&new)?;
+    let required = |uri: &Option<String>, was: bool| {
+        uri.is_some() && change.logout_session_required.unwrap_or(was)
+    };
+    let bc_required = required(&c.backchannel, before.backchannel_logout_session_required);
+    let fc_required = required(&c.frontchannel, before.frontchannel_logout_session_required);
+    let role_claims = new.role_claims.unwrap_or(RoleClaims::ALL);
+    let mut changed = Vec::new();
+    let mut mark = |differs: bool, name: &'static str| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    mark(c.name != before.name, "name");
+    mark(c.redirect_uris != before.redirect_uris, "redirect_uris");
+    mark(
+        c.post_logout != before.post_logout_redirect_uris,
+        "post_logout_redirect_uris",
+    );
+    mark(c.scopes != before.allowed_scopes, "scope");
+    mark(c.grants != before.grant_types, "grant_types");
+    mark(new.first_party != before.first_party, "first_party");
+    mark(
+        c.backchannel != before.backchannel_logout_uri,
+        "backchannel_logout_uri",
+    );
+    mark(
+        bc_required != before.backchannel_logout_session_required,
+        "backchannel_logout_session_required",
+    );
+    mark(
+        c.frontchannel != before.frontchannel_logout_uri,
+        "frontchannel_logout_uri",
+    );
+    mark(
+        fc_required != before.frontchannel_logout_session_required,
+        "frontchannel_logout_session_required",
+    );
+    mark(role_claims != before.role_claims, "role_claims");
+    if changed.is_empty() {
+        return Ok((before, changed));
+    }
+    let row = find_any(&state.db, client_id)
+        .await?
+        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?;
+    let mut a: client::ActiveModel = row.into();
+    a.name = Set(c.name);
+    a.redirect_uris = Set(json_list(&c.redirect_uris)?);
+    a.post_logout_redirect_uris = Set(json_list(&c.post_logout)?);
+    a.allowed_scopes = Set(c.scopes.to_string());
+    a.grant_types = Set(c.grants.join(" "));
+    a.first_party = Set(new.first_party);
+    a.backchannel_logout_uri = Set(c.backchannel);
+    a.backchannel_logout_session_required = Set(bc_required);
+    a.frontchannel_logout_uri = Set(c.frontchannel);
+    a.frontchannel_logout_session_required = Set(fc_required);
+    a.role_claims = Set(role_claims.to_string());
+    a.updated_at = Set(state.now());
+    let after = Client::from_row(a.update(&state.db).await?)?;
+    state.clients_cache.invalidate(&client_id.to_owned());
+    record(
+        state,
+        "admin.client.update",
+        actor,
+        client_id,
+        serde_json::json!({"changed": changed}),
+    )
+    .await?;
+    Ok((after, changed))
+}
+
+/// What `set_active` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// The client was already in the asked state; nothing was written.
+    Unchanged,
+    /// Enabled, or disabled with this many live grants revoked.
+    Changed { grants_revoked: u64 },
+}
+
+/// Disables (or enables again) a client. A disabled client is refused by the
+/// authorization endpoint (error page), at client authentication (`invalid_client`),
+/// and its access tokens are inactive; disabling also revokes every live grant of
+/// the client, so its refresh tokens stay refused after it is enabled again.
+pub async fn set_active(
+    state: &crate::state::AppState,
+    client_id: &str,
+    active: bool,
+    actor: &str,
+) -> Result<StatusChange, ClientError> {
+    let current = require(state, client_id).await?;
+    if current.active == active {
+        return Ok(StatusChange::Unchanged);
+    }
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let status = if active {
+        STATUS_ACTIVE
+    } else {
+        STATUS_DISABLED
+    };
+    client::Entity::update_many()
+        .col_expr(client::Column::Status, Expr::value(status))
+        .col_expr(client::Column::UpdatedAt, Expr::value(state.now()))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(&state.db)
+        .await?;
+    state.clients_cache.invalidate(&client_id.to_owned());
+    let grants_revoked = if active {
+        0
+    } else {
+        crate::oidc::grants::revoke_for_client(state, client_id, "client disabled").await?
+    };
+    let event = if active {
+        "admin.client.enable"
+    } else {
+        "admin.client.disable"
+    };
+    record(
+        state,
+        event,
+        actor,
+        client_id,
+        serde_json::json!({"grants_revoked": grants_revoked}),
+    )
+    .await?;
+    Ok(StatusChange::Changed { grants_revoked })
+}
+
+/// Gives a secret-based client a new secret (returned, the only time it exists in
+/// clear; stored as its keyed digest). The old secret is refused from now on.
+pub async fn rotate_secret(
+    state: &crate::state::AppState,
+    client_id: &str,
+    actor: &str,
+) -> Result<String, ClientError> {
+    let current = require(state, client_id).await?;
+    if !current.auth_method.carries_secret() {
+        return Err(invalid(format!(
+            "client `{client_id}` authenticates with {}: it has no secret",
+            current.auth_method.as_str()
+        )));
+    }
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let secret = random_token(32);
+    let res = client::Entity::update_many()
+        .col_expr(
+            client::Column::SecretDigest,
+            Expr::value(state.master.secret_digest(&secret)),
+        )
+        .col_expr(client::Column::UpdatedAt, Expr::value(state.now()))
+        .filter(client::Column::ClientId.eq(client_id))
+        .exec(&state.db)
+        .await?;
+    state.clients_cache.invalidate(&client_id.to_owned());
+    if res.rows_affected != 1 {
+        return Err(ClientError::NotFound(client_id.to_owned()));
+    }
+    record(
+        state,
+        "admin.client.secret_rotate",
+        actor,
+        client_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// How many live (not revoked) grants a client holds.
+pub async fn live_grants(db: &DatabaseConnection, client_id: &str) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    entity::grant::Entity::find()
+        .filter(entity::grant::Column::ClientId.eq(client_id))
+        .filter(entity::grant::Column::RevokedAt.is_null())
+        .count(db)
+        .await
 }

@@ -99,6 +99,9 @@ pub async fn create(
     if new.name.trim().is_empty() {
         return Err(UserError::Invalid("name is required".into()));
     }
+    if let Some(code) = &new.opd_code {
+        check_opd(db, code).await?;
+    }
     if find_by_login(db, &username).await?.is_some() {
         return Err(UserError::Duplicate("login name"));
     }
@@ -138,6 +141,27 @@ pub async fn create(
     .insert(db)
     .await?;
     Ok(row)
+}
+
+/// An account may only be placed in an OPD unit that exists and is not closed.
+pub async fn check_opd(db: &DatabaseConnection, code: &str) -> Result<(), UserError> {
+    let unit = if crate::directory::opd::valid_code(code) {
+        entity::opd::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+    } else {
+        None
+    };
+    match unit {
+        None => Err(UserError::Invalid(format!(
+            "no OPD `{}` (see `gapura opd list`)",
+            code.chars().take(64).collect::<String>()
+        ))),
+        Some(u) if u.closed_at.is_some() => {
+            Err(UserError::Invalid(format!("OPD `{code}` is closed")))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Finds an account by NIP, e-mail (case-insensitive) or login name.

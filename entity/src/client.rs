@@ -31,7 +31,7 @@ pub struct Model {
     pub frontchannel_logout_session_required: bool,
     /// Minimum authentication level (`urn:gapura:acr:*`); `None`: the password level.
     pub min_acr: Option<String>,
-    /// `active` or `suspended`.
+    /// `active` or `disabled` (by an administrator: refused everywhere).
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,

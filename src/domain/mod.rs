@@ -7,6 +7,7 @@ pub mod nip;
 pub mod redirect_uri;
 pub mod scope;
 pub mod text;
+pub mod time;
 
 pub use meta::RequestMeta;
 pub use nik::Nik;

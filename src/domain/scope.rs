@@ -120,6 +120,11 @@ impl Scopes {
         )
     }
 
+    /// The members also in `other`.
+    pub fn intersection(&self, other: &Scopes) -> Scopes {
+        Scopes(self.0.intersection(&other.0).cloned().collect())
+    }
+
     pub fn without(&self, scope: &str) -> Scopes {
         Scopes(self.0.iter().filter(|s| *s != scope).cloned().collect())
     }

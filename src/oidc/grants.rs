@@ -191,6 +191,24 @@ pub async fn revoke_for_user(
     Ok(live)
 }
 
+/// Revokes every live grant made to a client (the client was disabled), offline
+/// ones included, in one statement; returns how many.
+pub async fn revoke_for_client(
+    state: &AppState,
+    client_id: &str,
+    reason: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    let res = grant::Entity::update_many()
+        .col_expr(grant::Column::RevokedAt, Expr::value(state.now()))
+        .col_expr(grant::Column::RevokedReason, Expr::value(reason.to_owned()))
+        .filter(grant::Column::ClientId.eq(client_id.to_owned()))
+        .filter(grant::Column::RevokedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    state.grants_cache.clear();
+    Ok(res.rows_affected)
+}
+
 /// Revokes after detecting replay of a code or refresh token, and audits it.
 pub async fn revoke_for_replay(
     state: &AppState,

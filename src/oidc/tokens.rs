@@ -209,6 +209,15 @@ pub async fn check_access_token(
     {
         return Ok(None);
     }
+    // A disabled client's tokens (also those of client_credentials, which have no
+    // grant) are inactive; the lookup is cached and follows the `client` epoch.
+    if let Some(client_id) = v.str("client_id")
+        && !crate::clients::get(state, client_id)
+            .await?
+            .is_some_and(|c| c.active)
+    {
+        return Ok(None);
+    }
     Ok(Some(v))
 }
 

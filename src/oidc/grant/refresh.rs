@@ -122,10 +122,12 @@ async fn rotate(
         .filter(users::is_active)
         .ok_or_else(|| OAuthError::invalid_grant("the account is not active"))?;
     // A grant is a person's: whatever it holds beyond person scopes (a grant made
-    // before service scopes were kept out of it) is not handed on.
+    // before service scopes were kept out of it) is not handed on, nor what the
+    // client may no longer ask for (an administrator narrowed its scopes).
     let granted = Scopes::parse(&rt.scope)
         .unwrap_or_default()
-        .grantable_to(crate::domain::scope::Grantee::Person);
+        .grantable_to(crate::domain::scope::Grantee::Person)
+        .intersection(&client.allowed_scopes);
     let kept = granted.to_string();
     let scope = match p.get("scope") {
         None => granted,
