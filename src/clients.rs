@@ -488,8 +488,7 @@ pub async fn set_min_acr(
         .filter(client::Column::ClientId.eq(client_id))
         .exec(db)
         .await?;
-    state.clients_cache.invalidate(&client_id.to_owned());
-    state.origins_cache.clear();
+    forget(state, client_id);
     Ok(res.rows_affected == 1)
 }
 
@@ -684,7 +683,7 @@ pub async fn update(
     a.role_claims = Set(role_claims.to_string());
     a.updated_at = Set(state.now());
     let after = Client::from_row(a.update(&state.db).await?)?;
-    state.clients_cache.invalidate(&client_id.to_owned());
+    forget(state, client_id);
     record(
         state,
         "admin.client.update",
@@ -731,7 +730,7 @@ pub async fn set_active(
         .filter(client::Column::ClientId.eq(client_id))
         .exec(&state.db)
         .await?;
-    state.clients_cache.invalidate(&client_id.to_owned());
+    forget(state, client_id);
     let grants_revoked = if active {
         0
     } else {
@@ -778,7 +777,7 @@ pub async fn rotate_secret(
         .filter(client::Column::ClientId.eq(client_id))
         .exec(&state.db)
         .await?;
-    state.clients_cache.invalidate(&client_id.to_owned());
+    forget(state, client_id);
     if res.rows_affected != 1 {
         return Err(ClientError::NotFound(client_id.to_owned()));
     }
@@ -801,4 +800,11 @@ pub async fn live_grants(db: &DatabaseConnection, client_id: &str) -> Result<u64
         .filter(entity::grant::Column::RevokedAt.is_null())
         .count(db)
         .await
+}
+
+/// Drops what this instance cached about a client it just changed (every other
+/// instance drops it through the `client` change epoch).
+fn forget(state: &crate::state::AppState, client_id: &str) {
+    state.clients_cache.invalidate(&client_id.to_owned());
+    state.origins_cache.clear();
 }
