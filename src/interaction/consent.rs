@@ -9,31 +9,31 @@ use crate::oidc::authorize::{self, AuthRequest};
 use crate::session;
 use crate::state::AppState;
 use crate::ui::{
-    self, Lang,
+    self, Lang, PageError,
     pages::{ConsentPage, ScopeLine},
 };
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let req_id = params.get("req").unwrap_or_default();
     let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let Some(ar) = ar else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
     let Ok(Some((_, sso))) = session::current(&state, &req).await else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
     let (Ok(Some(client)), Ok(Some(user))) = (
         crate::clients::find(&state.db, &ar.client_id).await,
         crate::users::find_by_id(&state.db, &sso.user_id).await,
     ) else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
     let t = lang.texts();
     let scopes = Scopes::parse(&ar.scope).unwrap_or_default();
@@ -67,20 +67,20 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
+        return PageError::Csrf.page(&req, lang);
     }
     let ar = crate::interaction::login::pending(&state, &req, form.get("req"));
     let Some(ar) = ar else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
     let Ok(Some((cookie, sso))) = session::current(&state, &req).await else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
     let allow = form.get("decision") == Some("allow");
@@ -98,13 +98,13 @@ pub async fn submit(
     .ip(client_ip(&req))
     .detail(serde_json::json!({"scope": ar.scope}));
     if state.audit.record(state.now(), event).await.is_err() {
-        return ui::error_page(&state, &req, lang, "unavailable");
+        return PageError::Unavailable.page(&req, lang);
     }
     if !allow {
         match crate::oidc::pending::mark_answered(&state, &ar).await {
             Ok(true) => {}
-            Ok(false) => return ui::error_page(&state, &req, lang, "expired"),
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+            Ok(false) => return PageError::Expired.page(&req, lang),
+            Err(_) => return PageError::Unavailable.page(&req, lang),
         }
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person denied the request");
         return authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e);

@@ -9,7 +9,7 @@ use crate::audit::AuditEvent;
 use crate::authn::{self, webauthn as passkeys};
 use crate::http::{Params, client_ip, csrf_valid};
 use crate::state::AppState;
-use crate::ui::{self, Lang};
+use crate::ui::{Lang, PageError};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn options(
@@ -31,18 +31,18 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
+        return PageError::Csrf.page(&req, lang);
     }
     let req_id = form.get("req").unwrap_or_default();
     let ar = pending(&state, &req, Some(req_id));
     if !req_id.is_empty() && ar.is_none() {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     }
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let ip = client_ip(&req);
@@ -64,7 +64,7 @@ pub async fn submit(
         Ok(v) => match crate::users::find_by_id(&state.db, &v.user_id).await {
             Ok(Some(u)) if crate::users::is_active(&u) => Some((u, v)),
             Ok(_) => None,
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+            Err(_) => return PageError::Unavailable.page(&req, lang),
         },
         Err(e) => {
             tracing::info!(error = %e, "passkey login refused");
@@ -75,7 +75,7 @@ pub async fn submit(
         let e =
             base(false).detail(serde_json::json!({"method": "passkey", "reason": "not_accepted"}));
         if state.audit.record(state.now(), e).await.is_err() {
-            return ui::error_page(&state, &req, lang, "unavailable");
+            return PageError::Unavailable.page(&req, lang);
         }
         return login::render_passkey_failure(&state, &req, lang, req_id, ar.as_ref()).await;
     };
