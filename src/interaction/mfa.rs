@@ -240,28 +240,27 @@ pub async fn cancel(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let lang = Lang::detect(&req, None);
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return PageError::Csrf.page(&req, lang);
-    }
-    let Some(ar) = super::login::pending(&state, &req, form.get("req")) else {
-        return PageError::Expired.page(&req, lang);
-    };
+) -> Result<HttpResponse, crate::http_error::HtmlError> {
+    let mut pf = super::pending_form(&state, &req, &body)?;
+    let ar = pf.require(&req)?;
     match crate::oidc::pending::mark_answered(&state, &ar).await {
         Ok(true) => {}
-        Ok(false) => return PageError::Expired.page(&req, lang),
-        Err(_) => return PageError::Unavailable.page(&req, lang),
+        Ok(false) => return Err(PageError::Expired.at(&req, pf.lang)),
+        Err(e) => {
+            tracing::error!(error = %e, "store unavailable");
+            return Err(PageError::Unavailable.at(&req, pf.lang));
+        }
     }
     let e = OAuthError::new(
         ErrorCode::AccessDenied,
         "the person did not complete the additional verification",
     );
-    authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e)
+    Ok(authorize::error_redirect(
+        &state,
+        &ar.redirect_uri,
+        ar.state.as_deref(),
+        &e,
+    ))
 }
 
 /// After the recovery codes were shown: continue the authorization request.
