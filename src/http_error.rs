@@ -294,3 +294,358 @@ impl From<HtmlError> for HttpResponse {
         e.error_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every error kind of every surface: status, body shape and headers.
+
+    use super::*;
+    use sea_orm::{DbErr, RuntimeErr};
+
+    /// The body a surface answers with.
+    #[derive(Debug, Clone, Copy)]
+    enum Shape {
+        /// RFC 6749 §5.2: `error` (and `error_description`), nothing else.
+        OAuth(&'static str),
+        /// The admin API: `error` and `error_description`.
+        Api(&'static str),
+        /// RFC 7644 §3.12: `schemas`, `status`, `detail`, and `scimType` if given.
+        Scim(Option<&'static str>),
+        /// The HTML error page with this `data-error` code.
+        Page(&'static str),
+    }
+
+    struct Case {
+        name: &'static str,
+        response: HttpResponse,
+        status: u16,
+        shape: Shape,
+        /// The expected start of `WWW-Authenticate`, if any.
+        challenge: Option<&'static str>,
+    }
+
+    fn unreachable_db() -> DbErr {
+        DbErr::Conn(RuntimeErr::Internal("connection refused".into()))
+    }
+
+    fn query_fault() -> DbErr {
+        DbErr::Custom("syntax error".into())
+    }
+
+    fn page(kind: PageError) -> HttpResponse {
+        HtmlError {
+            kind,
+            lang: Lang::En,
+            reference: Some("ref-42".into()),
+        }
+        .error_response()
+    }
+
+    fn cases() -> Vec<Case> {
+        let oauth = |e: OAuthError| e.error_response();
+        let api = |e: ApiError| e.error_response();
+        let scim = |e: ScimError| e.error_response();
+        let mut v = vec![
+            Case {
+                name: "oauth invalid_request",
+                response: oauth(OAuthError::invalid_request("bad")),
+                status: 400,
+                shape: Shape::OAuth("invalid_request"),
+                challenge: None,
+            },
+            Case {
+                name: "oauth invalid_grant",
+                response: oauth(OAuthError::invalid_grant("used")),
+                status: 400,
+                shape: Shape::OAuth("invalid_grant"),
+                challenge: None,
+            },
+            Case {
+                name: "oauth invalid_client",
+                response: oauth(OAuthError::invalid_client("who")),
+                status: 401,
+                shape: Shape::OAuth("invalid_client"),
+                challenge: Some("Basic realm=\"gapura\""),
+            },
+            Case {
+                name: "oauth invalid_token (bearer)",
+                response: oauth(OAuthError::invalid_token("expired").with_challenge("Bearer")),
+                status: 401,
+                shape: Shape::OAuth("invalid_token"),
+                challenge: Some("Bearer realm=\"gapura\", error=\"invalid_token\""),
+            },
+            Case {
+                name: "oauth bearer missing",
+                response: oauth(OAuthError::bearer_missing()),
+                status: 401,
+                shape: Shape::OAuth("invalid_token"),
+                challenge: Some("Bearer realm=\"gapura\""),
+            },
+            Case {
+                name: "oauth insufficient_scope",
+                response: oauth(
+                    OAuthError::new(ErrorCode::InsufficientScope, "openid")
+                        .with_challenge("Bearer"),
+                ),
+                status: 403,
+                shape: Shape::OAuth("insufficient_scope"),
+                challenge: Some("Bearer realm=\"gapura\", error=\"insufficient_scope\""),
+            },
+            Case {
+                name: "oauth unreachable database",
+                response: oauth(unreachable_db().into()),
+                status: 503,
+                shape: Shape::OAuth("temporarily_unavailable"),
+                challenge: None,
+            },
+            Case {
+                name: "oauth store outage",
+                response: oauth(crate::store::StoreError::Unavailable("down".into()).into()),
+                status: 503,
+                shape: Shape::OAuth("temporarily_unavailable"),
+                challenge: None,
+            },
+            Case {
+                name: "oauth query fault",
+                response: oauth(query_fault().into()),
+                status: 500,
+                shape: Shape::OAuth("server_error"),
+                challenge: None,
+            },
+            Case {
+                name: "api unauthorized",
+                response: api(ApiError::Unauthorized("no token".into())),
+                status: 401,
+                shape: Shape::Api("invalid_token"),
+                challenge: Some("Bearer realm=\"gapura\", error=\"invalid_token\""),
+            },
+            Case {
+                name: "api insufficient scope",
+                response: api(ApiError::InsufficientScope("admin".into())),
+                status: 403,
+                shape: Shape::Api("insufficient_scope"),
+                challenge: Some("Bearer realm=\"gapura\", error=\"insufficient_scope\""),
+            },
+            Case {
+                name: "api forbidden",
+                response: api(ApiError::Forbidden("no".into())),
+                status: 403,
+                shape: Shape::Api("forbidden"),
+                challenge: None,
+            },
+            Case {
+                name: "api not found",
+                response: api(ApiError::not_found("user")),
+                status: 404,
+                shape: Shape::Api("not_found"),
+                challenge: None,
+            },
+            Case {
+                name: "api invalid",
+                response: api(ApiError::Invalid("bad".into())),
+                status: 400,
+                shape: Shape::Api("invalid_request"),
+                challenge: None,
+            },
+            Case {
+                name: "api conflict",
+                response: api(ApiError::Conflict("taken".into())),
+                status: 409,
+                shape: Shape::Api("conflict"),
+                challenge: None,
+            },
+            Case {
+                name: "api too large",
+                response: api(ApiError::TooLarge("big".into())),
+                status: 413,
+                shape: Shape::Api("payload_too_large"),
+                challenge: None,
+            },
+            Case {
+                name: "api unsupported media type",
+                response: api(ApiError::UnsupportedMediaType("xml".into())),
+                status: 415,
+                shape: Shape::Api("unsupported_media_type"),
+                challenge: None,
+            },
+            Case {
+                name: "api unreachable database",
+                response: api(unreachable_db().into()),
+                status: 503,
+                shape: Shape::Api("temporarily_unavailable"),
+                challenge: None,
+            },
+            Case {
+                name: "api service outage (directory)",
+                response: api(
+                    crate::directory::DirectoryError::from(OAuthError::unavailable("down")).into(),
+                ),
+                status: 503,
+                shape: Shape::Api("temporarily_unavailable"),
+                challenge: None,
+            },
+            Case {
+                name: "api query fault",
+                response: api(query_fault().into()),
+                status: 500,
+                shape: Shape::Api("server_error"),
+                challenge: None,
+            },
+            Case {
+                name: "scim invalid filter",
+                response: scim(ScimError::invalid_filter("bad filter")),
+                status: 400,
+                shape: Shape::Scim(Some("invalidFilter")),
+                challenge: None,
+            },
+            Case {
+                name: "scim invalid value",
+                response: scim(ApiError::Invalid("bad".into()).into()),
+                status: 400,
+                shape: Shape::Scim(Some("invalidValue")),
+                challenge: None,
+            },
+            Case {
+                name: "scim not found",
+                response: scim(ScimError::not_found("no such user")),
+                status: 404,
+                shape: Shape::Scim(None),
+                challenge: None,
+            },
+            Case {
+                name: "scim unauthorized",
+                response: scim(ApiError::Unauthorized("no token".into()).into()),
+                status: 401,
+                shape: Shape::Scim(None),
+                challenge: Some("Bearer realm=\"gapura\""),
+            },
+            Case {
+                name: "scim unreachable database",
+                response: scim(unreachable_db().into()),
+                status: 503,
+                shape: Shape::Scim(None),
+                challenge: None,
+            },
+            Case {
+                name: "scim query fault",
+                response: scim(query_fault().into()),
+                status: 500,
+                shape: Shape::Scim(None),
+                challenge: None,
+            },
+        ];
+        for kind in PageError::ALL {
+            v.push(Case {
+                name: kind.code(),
+                response: page(kind),
+                status: match kind {
+                    PageError::Csrf => 403,
+                    PageError::Unavailable => 503,
+                    PageError::NotFound => 404,
+                    _ => 400,
+                },
+                shape: Shape::Page(kind.code()),
+                challenge: None,
+            });
+        }
+        v
+    }
+
+    fn header<'a>(resp: &'a HttpResponse, name: header::HeaderName) -> Option<&'a str> {
+        resp.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[tokio::test]
+    async fn every_error_kind_maps_to_its_status_body_and_headers() {
+        for case in cases() {
+            let name = case.name;
+            let resp = case.response;
+            assert_eq!(resp.status().as_u16(), case.status, "{name}: status");
+            let challenge = header(&resp, header::WWW_AUTHENTICATE).map(str::to_owned);
+            match case.challenge {
+                Some(expected) => {
+                    let got = challenge.unwrap_or_else(|| panic!("{name}: no challenge"));
+                    assert!(got.starts_with(expected), "{name}: challenge {got}");
+                }
+                None => assert!(challenge.is_none(), "{name}: unexpected challenge"),
+            }
+            if case.status == 401 {
+                assert!(
+                    header(&resp, header::WWW_AUTHENTICATE).is_some(),
+                    "{name}: a 401 without a challenge"
+                );
+            }
+            assert_eq!(
+                header(&resp, header::CACHE_CONTROL),
+                Some("no-store"),
+                "{name}: cache"
+            );
+            let content_type = header(&resp, header::CONTENT_TYPE)
+                .unwrap_or_default()
+                .to_owned();
+            let body = actix_web::body::to_bytes(resp.into_body())
+                .await
+                .unwrap_or_else(|_| panic!("{name}: body"));
+            let text = String::from_utf8_lossy(&body).into_owned();
+            match case.shape {
+                Shape::OAuth(code) | Shape::Api(code) => {
+                    assert_eq!(content_type, "application/json", "{name}");
+                    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                    assert_eq!(v["error"], code, "{name}: error code");
+                    let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+                    assert!(
+                        keys.iter()
+                            .all(|k| *k == "error" || *k == "error_description"),
+                        "{name}: extra members {keys:?}"
+                    );
+                    if matches!(case.shape, Shape::Api(_)) {
+                        assert!(v["error_description"].is_string(), "{name}: description");
+                    }
+                    let description = v["error_description"].as_str().unwrap_or_default();
+                    match case.status {
+                        503 => assert_eq!(description, UNAVAILABLE, "{name}"),
+                        500 => assert_eq!(description, INTERNAL, "{name}"),
+                        _ => assert!(!description.contains("syntax error"), "{name}"),
+                    }
+                }
+                Shape::Scim(scim_type) => {
+                    assert_eq!(content_type, crate::scim::CONTENT_TYPE, "{name}");
+                    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                    assert_eq!(v["schemas"], serde_json::json!([crate::scim::error::ERROR]));
+                    assert_eq!(v["status"], case.status.to_string(), "{name}: status");
+                    assert!(v["detail"].is_string(), "{name}: detail");
+                    assert_eq!(v["scimType"].as_str(), scim_type, "{name}: scimType");
+                    match case.status {
+                        503 => assert_eq!(v["detail"], UNAVAILABLE, "{name}"),
+                        500 => assert_eq!(v["detail"], INTERNAL, "{name}"),
+                        _ => {}
+                    }
+                }
+                Shape::Page(code) => {
+                    assert!(content_type.starts_with("text/html"), "{name}");
+                    assert!(
+                        text.contains(&format!("data-error=\"{code}\"")),
+                        "{name}: data-error"
+                    );
+                    assert!(text.contains("ref-42"), "{name}: request id shown");
+                    let kind = PageError::ALL
+                        .into_iter()
+                        .find(|k| k.code() == code)
+                        .expect("kind");
+                    assert!(
+                        text.contains(kind.message(Lang::En.texts())),
+                        "{name}: message"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn page_codes_are_distinct() {
+        let mut codes: Vec<&str> = PageError::ALL.iter().map(|k| k.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), PageError::ALL.len());
+    }
+}
