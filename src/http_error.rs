@@ -551,7 +551,7 @@ mod tests {
         v
     }
 
-    fn header<'a>(resp: &'a HttpResponse, name: header::HeaderName) -> Option<&'a str> {
+    fn header(resp: &HttpResponse, name: header::HeaderName) -> Option<&str> {
         resp.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
