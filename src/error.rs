@@ -1,14 +1,12 @@
-//! The one place errors become HTTP responses.
+//! The protocol error of OAuth 2.0 / OIDC, and how database and store failures
+//! become one (unreachable: 503 `temporarily_unavailable`; a query fault: 500).
 //!
 //! `OAuthError` carries the registered error code of RFC 6749 §4.1.2.1/§5.2,
 //! OIDC Core §3.1.2.6, RFC 6750 §3.1 and RFC 7009 §2.2.1. Token-style endpoints
 //! answer with the JSON body of RFC 6749 §5.2; the authorization endpoint turns
 //! the same value into a redirect (see `oidc::authorize`). Internal detail is
-//! logged, never sent.
+//! logged, never sent. Its HTTP form (status, body, headers) is in `crate::http_error`.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,17 +104,14 @@ impl OAuthError {
     /// An internal failure: logged here with its detail, answered without it.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(
-            ErrorCode::ServerError,
-            "the server could not complete the request",
-        )
+        Self::new(ErrorCode::ServerError, crate::http_error::INTERNAL)
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");
         Self::new(
             ErrorCode::TemporarilyUnavailable,
-            "a back end is unavailable; try again shortly",
+            crate::http_error::UNAVAILABLE,
         )
     }
 
@@ -127,21 +122,6 @@ impl OAuthError {
             description: None,
             challenge: Some("Bearer"),
         }
-    }
-
-    fn bearer_header(&self) -> String {
-        let mut v = String::from("Bearer realm=\"gapura\"");
-        if self.code == ErrorCode::InvalidToken && self.description.is_none() {
-            return v;
-        }
-        v.push_str(&format!(", error=\"{}\"", self.code.as_str()));
-        if let Some(d) = &self.description {
-            v.push_str(&format!(
-                ", error_description=\"{}\"",
-                d.replace(['"', '\\'], "'")
-            ));
-        }
-        v
     }
 }
 
@@ -155,60 +135,7 @@ impl std::fmt::Display for OAuthError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_description: Option<&'a str>,
-}
-
-impl ResponseError for OAuthError {
-    fn status_code(&self) -> StatusCode {
-        match self.code {
-            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
-            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        // No refusal without a log line (server errors are logged with their cause
-        // where they arise).
-        if !matches!(
-            self.code,
-            ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
-        ) {
-            tracing::info!(
-                error = self.code.as_str(),
-                description = self.description.as_deref().unwrap_or(""),
-                "request refused"
-            );
-        }
-        let mut resp = HttpResponse::build(self.status_code());
-        resp.insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"));
-        match self.challenge {
-            Some("Bearer") => {
-                if let Ok(v) = HeaderValue::from_str(&self.bearer_header()) {
-                    resp.insert_header((header::WWW_AUTHENTICATE, v));
-                }
-            }
-            Some(scheme) => {
-                resp.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("{scheme} realm=\"gapura\""),
-                ));
-            }
-            None => {}
-        }
-        resp.json(ErrorBody {
-            error: self.code.as_str(),
-            error_description: self.description.as_deref(),
-        })
-    }
-}
+impl std::error::Error for OAuthError {}
 
 /// Whether a database error means "the database cannot be reached" (answered 503)
 /// rather than a fault in a query (500).

@@ -28,6 +28,7 @@ pub mod edge;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod http_error;
 pub mod interaction;
 pub mod jose;
 pub mod keys;

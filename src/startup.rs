@@ -184,13 +184,8 @@ impl Application {
     }
 }
 
-async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
-    crate::ui::error_page(
-        &state,
-        &req,
-        crate::ui::Lang::detect(&req, None),
-        "not_found",
-    )
+async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
+    crate::ui::PageError::NotFound.page(&req, crate::ui::Lang::detect(&req, None))
 }
 
 /// Background work of every instance: back-channel deliveries (every 2 s), session

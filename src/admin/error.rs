@@ -1,13 +1,9 @@
 //! Errors of Gapura's own JSON APIs (admin API, directory API): the body is
 //! `{"error": "...", "error_description": "..."}` like RFC 6749 §5.2, with a
 //! proper 4xx status; 401 carries `WWW-Authenticate: Bearer` (RFC 6750 §3).
-//! Internal detail is logged, never sent.
+//! Internal detail is logged, never sent. The HTTP form is in `crate::http_error`.
 
 use crate::directory::DirectoryError;
-use actix_web::http::StatusCode;
-use actix_web::http::header;
-use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -59,64 +55,8 @@ impl ApiError {
         }
     }
 
-    fn description(&self) -> String {
-        match self {
-            ApiError::Internal => "the server could not complete the request".into(),
-            ApiError::Unavailable => "a back end is unavailable; try again shortly".into(),
-            other => other.to_string(),
-        }
-    }
-
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         ApiError::NotFound(format!("{what} not found"))
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::InsufficientScope(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        // No refusal without a log line (internal and unavailable errors are logged
-        // with their cause where they arise).
-        if !matches!(self, ApiError::Internal | ApiError::Unavailable) {
-            tracing::info!(
-                status = self.status_code().as_u16(),
-                error = self.code(),
-                description = %self,
-                "API request refused"
-            );
-        }
-        let mut resp = HttpResponse::build(self.status_code());
-        resp.insert_header((header::CACHE_CONTROL, "no-store"));
-        match self {
-            ApiError::Unauthorized(d) => {
-                let v = format!(
-                    "Bearer realm=\"gapura\", error=\"invalid_token\", error_description=\"{}\"",
-                    d.replace(['"', '\\'], "'")
-                );
-                resp.insert_header((header::WWW_AUTHENTICATE, v));
-            }
-            ApiError::InsufficientScope(_) => {
-                resp.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"gapura\", error=\"insufficient_scope\"",
-                ));
-            }
-            _ => {}
-        }
-        resp.json(json!({"error": self.code(), "error_description": self.description()}))
     }
 }
 
@@ -130,6 +70,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Io(m) => ApiError::Invalid(m),
             DirectoryError::Db(e) => e.into(),
             DirectoryError::Audit(e) => e.into(),
+            DirectoryError::Service(e) => e.into(),
         }
     }
 }
@@ -143,15 +84,13 @@ impl From<crate::audit::AuditError> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        match e {
-            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
-                tracing::error!(error = %e, "database unavailable");
-                ApiError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "internal error");
-                ApiError::Internal
-            }
+        // Same rule as the protocol endpoints: unreachable is 503, a query fault 500.
+        if crate::error::db_unreachable(&e) {
+            tracing::error!(error = %e, "database unavailable");
+            ApiError::Unavailable
+        } else {
+            tracing::error!(error = %e, "internal error");
+            ApiError::Internal
         }
     }
 }

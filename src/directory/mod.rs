@@ -33,12 +33,10 @@ pub enum DirectoryError {
     Io(String),
     #[error("{0}")]
     Audit(#[from] crate::audit::AuditError),
-}
-
-impl From<crate::error::OAuthError> for DirectoryError {
-    fn from(e: crate::error::OAuthError) -> Self {
-        DirectoryError::Db(DbErr::Custom(e.to_string()))
-    }
+    /// A shared service (sessions, grants, the store behind them) failed; its
+    /// kind (unavailable or internal) is kept.
+    #[error("{0}")]
+    Service(#[from] crate::error::OAuthError),
 }
 
 pub fn invalid(msg: impl Into<String>) -> DirectoryError {

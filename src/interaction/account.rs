@@ -8,7 +8,7 @@ use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, factors, recovery};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
-use crate::ui::{self, Lang, pages::FactorLine, pages::SecurityPage, wib};
+use crate::ui::{self, Lang, PageError, pages::FactorLine, pages::SecurityPage, wib};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -33,7 +33,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(resp) => return resp,
     };
     let Ok(summary) = factors::summary(&state.db, &ctx.user.id).await else {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     };
     let m = ctx.lang.mfa();
     let (csrf, csrf_cookie) = csrf_token(&state, &req);
@@ -68,12 +68,12 @@ async fn form_context(
     form: &Params,
 ) -> Result<(Ctx, factors::Summary), HttpResponse> {
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
+        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
     }
     let ctx = mfa::context(state, req, "").await?;
     let summary = factors::summary(&state.db, &ctx.user.id)
         .await
-        .map_err(|_| ui::error_page(state, req, ctx.lang, "unavailable"))?;
+        .map_err(|_| PageError::Unavailable.page(req, ctx.lang))?;
     if locked(&ctx, &summary) {
         return Err(see_other("/login/mfa"));
     }
@@ -85,9 +85,9 @@ pub async fn remove(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let (ctx, _) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
@@ -96,16 +96,16 @@ pub async fn remove(
     let id = form.get("id").unwrap_or_default();
     let removed = match factors::remove(&state.db, &ctx.user.id, id).await {
         Ok(Some(f)) => f,
-        Ok(None) => return ui::error_page(&state, &req, ctx.lang, "bad_request"),
-        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+        Ok(None) => return PageError::BadRequest.page(&req, ctx.lang),
+        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
     };
     // Without a second factor, recovery codes would be a password of their own.
     let left = match factors::summary(&state.db, &ctx.user.id).await {
         Ok(s) => s,
-        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
     };
     if !left.has_second_factor() && factors::reset(&state.db, &ctx.user.id).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     }
     let e = AuditEvent::new("mfa.remove", true)
         .actor(ctx.user.id.clone())
@@ -113,7 +113,7 @@ pub async fn remove(
         .ip(client_ip(&req))
         .detail(json!({"kind": removed.kind, "label": removed.label}));
     if state.audit.record(state.now(), e).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     }
     if authn::notify(
         &state,
@@ -124,7 +124,7 @@ pub async fn remove(
     .await
     .is_err()
     {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     }
     see_other("/account/security")
 }
@@ -134,9 +134,9 @@ pub async fn regenerate(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
@@ -148,7 +148,7 @@ pub async fn regenerate(
     let codes =
         match recovery::regenerate(&state.db, &state.master, &ctx.user.id, state.now()).await {
             Ok(c) => c,
-            Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+            Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
         };
     let e = AuditEvent::new("recovery_code.generate", true)
         .actor(ctx.user.id.clone())
@@ -156,7 +156,7 @@ pub async fn regenerate(
         .ip(client_ip(&req))
         .detail(json!({"count": codes.len()}));
     if state.audit.record(state.now(), e).await.is_err() {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     }
     recovery_page(&state, &req, ctx.lang, "", codes, None)
 }

@@ -4,36 +4,42 @@
 use crate::audit::AuditEvent;
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{client_ip, csrf_token, csrf_valid};
+use crate::http::{client_ip, csrf_token};
+use crate::http_error::HtmlError;
 use crate::oidc::authorize::{self, AuthRequest};
-use crate::session;
 use crate::state::AppState;
 use crate::ui::{
-    self, Lang,
+    self, Lang, PageError,
     pages::{ConsentPage, ScopeLine},
 };
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let req_id = params.get("req").unwrap_or_default();
     let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let Some(ar) = ar else {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     };
-    let Ok(Some((_, sso))) = session::current(&state, &req).await else {
-        return ui::error_page(&state, &req, lang, "expired");
+    let (_, sso) = match super::login_session(&state, &req, lang).await {
+        Ok(s) => s,
+        Err(page) => return page.into(),
     };
-    let (Ok(Some(client)), Ok(Some(user))) = (
+    let (client, user) = match (
         crate::clients::find(&state.db, &ar.client_id).await,
         crate::users::find_by_id(&state.db, &sso.user_id).await,
-    ) else {
-        return ui::error_page(&state, &req, lang, "expired");
+    ) {
+        (Ok(Some(client)), Ok(Some(user))) => (client, user),
+        (Ok(_), Ok(_)) => return PageError::Expired.page(&req, lang),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "consent page: lookup failed");
+            return PageError::Unavailable.page(&req, lang);
+        }
     };
     let t = lang.texts();
     let scopes = Scopes::parse(&ar.scope).unwrap_or_default();
@@ -66,22 +72,11 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let lang = Lang::detect(&req, None);
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
-    }
-    let ar = crate::interaction::login::pending(&state, &req, form.get("req"));
-    let Some(ar) = ar else {
-        return ui::error_page(&state, &req, lang, "expired");
-    };
-    let Ok(Some((cookie, sso))) = session::current(&state, &req).await else {
-        return ui::error_page(&state, &req, lang, "expired");
-    };
+) -> Result<HttpResponse, HtmlError> {
+    let mut pf = super::pending_form(&state, &req, &body)?;
+    let ar = pf.require(&req)?;
+    let (form, lang) = (pf.form, pf.lang);
+    let (cookie, sso) = super::login_session(&state, &req, lang).await?;
     let scope = Scopes::parse(&ar.scope).unwrap_or_default();
     let allow = form.get("decision") == Some("allow");
     let event = AuditEvent::new(
@@ -98,16 +93,21 @@ pub async fn submit(
     .ip(client_ip(&req))
     .detail(serde_json::json!({"scope": ar.scope}));
     if state.audit.record(state.now(), event).await.is_err() {
-        return ui::error_page(&state, &req, lang, "unavailable");
+        return Err(PageError::Unavailable.at(&req, lang));
     }
     if !allow {
         match crate::oidc::pending::mark_answered(&state, &ar).await {
             Ok(true) => {}
-            Ok(false) => return ui::error_page(&state, &req, lang, "expired"),
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+            Ok(false) => return Err(PageError::Expired.at(&req, lang)),
+            Err(_) => return Err(PageError::Unavailable.at(&req, lang)),
         }
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person denied the request");
-        return authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e);
+        return Ok(authorize::error_redirect(
+            &state,
+            &ar.redirect_uri,
+            ar.state.as_deref(),
+            &e,
+        ));
     }
     // The approval is remembered; whether a code follows is the gate's decision
     // (login freshness, authentication level, account and client state).
@@ -126,7 +126,16 @@ pub async fn submit(
     }
     .await;
     match result {
-        Ok(resp) => resp,
-        Err(e) => authorize::error_redirect(&state, &redirect_uri, client_state.as_deref(), &e),
+        Ok(resp) => Ok(resp),
+        // A back end is down: say so here (503), as the authorization endpoint does.
+        Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
+            Err(PageError::Unavailable.at(&req, lang))
+        }
+        Err(e) => Ok(authorize::error_redirect(
+            &state,
+            &redirect_uri,
+            client_state.as_deref(),
+            &e,
+        )),
     }
 }

@@ -10,7 +10,7 @@ use crate::authn::{self, Acr, amr, factors, recovery, totp, webauthn as passkeys
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
 use crate::session;
 use crate::state::AppState;
-use crate::ui::{self, Lang, pages::EnrollPage, pages::RecoveryCodesPage};
+use crate::ui::{self, Lang, PageError, pages::EnrollPage, pages::RecoveryCodesPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -68,7 +68,7 @@ async fn render(
     error: Option<&'static str>,
 ) -> HttpResponse {
     let Some(secret) = pending_secret(state, ctx, true).await else {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     };
     let uri = totp::otpauth_uri("Gapura Kota Bogor", &ctx.user.username, &secret);
     let (csrf, csrf_cookie) = csrf_token(state, req);
@@ -98,9 +98,9 @@ async fn render(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let ctx = match mfa::context(&state, &req, params.get("req").unwrap_or_default()).await {
         Ok(c) => c,
@@ -118,7 +118,7 @@ async fn form_context(
     form: &Params,
 ) -> Result<(Ctx, factors::Summary), HttpResponse> {
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
+        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
     }
     let ctx = mfa::context(state, req, form.get("req").unwrap_or_default()).await?;
     let summary = guard(state, &ctx).await?;
@@ -131,9 +131,9 @@ pub async fn totp_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
@@ -142,7 +142,7 @@ pub async fn totp_submit(
     let m = ctx.lang.mfa();
     let locked = match mfa::locked_out(&state, &ctx.user.id).await {
         Ok(l) => l,
-        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
     };
     if locked {
         return render(
@@ -173,7 +173,7 @@ pub async fn totp_submit(
                 .await
                 .is_err()
             {
-                return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                return PageError::Unavailable.page(&req, ctx.lang);
             }
             return render(
                 &state,
@@ -184,13 +184,13 @@ pub async fn totp_submit(
             )
             .await;
         }
-        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
     }
     if factors::add_totp(&state.db, &state.master, &ctx.user.id, &secret, now)
         .await
         .is_err()
     {
-        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(&req, ctx.lang);
     }
     let _ = state
         .volatile
@@ -222,9 +222,9 @@ pub async fn passkey_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let (ctx, summary) = match form_context(&state, &req, &form).await {
         Ok(c) => c,
@@ -284,7 +284,7 @@ async fn enrolled(
         .ip(client_ip(req))
         .detail(json!({"kind": kind, "label": label}));
     if state.audit.record(now, e).await.is_err() {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     }
     if authn::notify(
         state,
@@ -295,12 +295,12 @@ async fn enrolled(
     .await
     .is_err()
     {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     }
     let codes = if !before.has_second_factor() || before.recovery_left == 0 {
         match recovery::regenerate(&state.db, &state.master, &ctx.user.id, now).await {
             Ok(c) => Some(c),
-            Err(_) => return ui::error_page(state, req, ctx.lang, "unavailable"),
+            Err(_) => return PageError::Unavailable.page(req, ctx.lang),
         }
     } else {
         None
@@ -309,14 +309,14 @@ async fn enrolled(
         return mfa::stepped_up(state, req, ctx, methods, kind).await;
     };
     let Ok(started) = mfa::elevate(state, req, ctx, methods).await else {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     };
     let e = AuditEvent::new("recovery_code.generate", true)
         .actor(ctx.user.id.clone())
         .subject(ctx.user.id.clone())
         .detail(json!({"count": codes.len(), "sid": started.session.sid}));
     if state.audit.record(now, e).await.is_err() {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     }
     let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
     let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);

@@ -3,7 +3,7 @@
 use crate::http::csrf_token;
 use crate::session;
 use crate::state::AppState;
-use crate::ui::{self, Lang, pages::HomePage};
+use crate::ui::{self, Lang, PageError, pages::HomePage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -15,7 +15,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             .ok()
             .flatten(),
         Ok(None) => None,
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(&req, lang),
     };
     let (csrf, csrf_cookie) = csrf_token(&state, &req);
     let name = user.as_ref().map(crate::users::display_name);

@@ -10,7 +10,7 @@ use crate::oidc::authorize::{self, AuthRequest};
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
 use crate::state::AppState;
-use crate::ui::{self, Lang, pages::LoginPage};
+use crate::ui::{self, Lang, PageError, pages::LoginPage};
 use crate::users;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -133,15 +133,15 @@ pub async fn render_passkey_failure(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let req_id = params.get("req");
     let ar = pending(&state, &req, req_id);
     let (lang, lang_cookie) = lang_for(&state, &req, &params, ar.as_ref());
     if req_id.is_some() && ar.is_none() {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     }
     let hint = ar
         .as_ref()
@@ -165,18 +165,18 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
+        return PageError::Csrf.page(&req, lang);
     }
     let req_id = form.get("req").unwrap_or_default();
     let ar = pending(&state, &req, Some(req_id));
     if !req_id.is_empty() && ar.is_none() {
-        return ui::error_page(&state, &req, lang, "expired");
+        return PageError::Expired.page(&req, lang);
     }
     let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let login = form.get("username").unwrap_or_default().trim().to_owned();
@@ -186,7 +186,7 @@ pub async fn submit(
         Ok(u) => u,
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return ui::error_page(&state, &req, lang, "unavailable");
+            return PageError::Unavailable.page(&req, lang);
         }
     };
     let ip = client_ip(&req).unwrap_or_else(|| "unknown".into());
@@ -219,7 +219,7 @@ pub async fn submit(
                 serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}),
             );
             if state.audit.record(state.now(), locked).await.is_err() {
-                return ui::error_page(&state, &req, lang, "unavailable");
+                return PageError::Unavailable.page(&req, lang);
             }
             let minutes = ((until - state.now()) as f64 / 60.0).ceil().max(1.0) as i64;
             return render(
@@ -234,7 +234,7 @@ pub async fn submit(
             )
             .await;
         }
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(&req, lang),
     }
     let verified = state
         .hasher
@@ -253,17 +253,17 @@ pub async fn submit(
         state.metrics.login(LoginResult::Failure);
         let failed = audit(false).detail(serde_json::json!({"reason": reason, "method": "pwd"}));
         if state.audit.record(state.now(), failed).await.is_err() {
-            return ui::error_page(&state, &req, lang, "unavailable");
+            return PageError::Unavailable.page(&req, lang);
         }
         let (lock, count) = match login_guard::failure(&state, &account, &ip).await {
             Ok(r) => r,
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+            Err(_) => return PageError::Unavailable.page(&req, lang),
         };
         if login_guard::remember_address(&state, &account, &ip)
             .await
             .is_err()
         {
-            return ui::error_page(&state, &req, lang, "unavailable");
+            return PageError::Unavailable.page(&req, lang);
         }
         if let Some((scope, until)) = lock {
             let e = AuditEvent::new("login.lock", true)
@@ -275,7 +275,7 @@ pub async fn submit(
                 None => e,
             };
             if state.audit.record(state.now(), e).await.is_err() {
-                return ui::error_page(&state, &req, lang, "unavailable");
+                return PageError::Unavailable.page(&req, lang);
             }
         }
         // Progressive delay: each failure from this address slows the next answer.
@@ -296,7 +296,7 @@ pub async fn submit(
         .await;
     }
     let Some(user) = user else {
-        return ui::error_page(&state, &req, lang, "bad_request");
+        return PageError::BadRequest.page(&req, lang);
     };
     if let Err(e) = login_guard::success(&state, &account, &ip).await {
         tracing::warn!(error = %e, "failure count of the address not reset after a login");
@@ -356,18 +356,18 @@ pub async fn establish(
                 .await
                 .is_err()
             {
-                return ui::error_page(state, req, lang, "unavailable");
+                return PageError::Unavailable.page(req, lang);
             }
             session::start(state, req, &user.id, acr, amr).await
         }
     };
     let Ok(started) = started else {
-        return ui::error_page(state, req, lang, "unavailable");
+        return PageError::Unavailable.page(req, lang);
     };
     let (cookie_value, handle, sso) = (started.cookie_value, started.handle, started.session);
     let event = event.detail(serde_json::json!({"method": method, "sid": sso.sid, "acr": sso.acr}));
     if state.audit.record(state.now(), event).await.is_err() {
-        return ui::error_page(state, req, lang, "unavailable");
+        return PageError::Unavailable.page(req, lang);
     }
     let mut resp = continue_request(state, req, pending_request, handle, sso, "/").await;
     let _ = resp.add_cookie(&session::cookie(state, &cookie_value));

@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
 use crate::oidc::authorize;
 use crate::state::AppState;
-use crate::ui::{self, Lang, pages::MfaPage};
+use crate::ui::{self, Lang, PageError, pages::MfaPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -27,7 +27,7 @@ async fn render(
 ) -> HttpResponse {
     let summary = match factors::summary(&state.db, &ctx.user.id).await {
         Ok(s) => s,
-        Err(_) => return ui::error_page(state, req, ctx.lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(req, ctx.lang),
     };
     if !summary.has_second_factor() {
         return see_other(&enroll_url(&ctx.req_id));
@@ -66,9 +66,9 @@ pub fn enroll_url(req_id: &str) -> String {
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     match context(&state, &req, params.get("req").unwrap_or_default()).await {
         Ok(ctx) => render(&state, &req, &ctx, StatusCode::OK, None).await,
@@ -83,14 +83,14 @@ async fn checked(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<(Params, Ctx), HttpResponse> {
-    let form = crate::ui::page_params(state, req, body)?;
+    let form = crate::ui::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(ui::error_page(state, req, Lang::detect(req, None), "csrf"));
+        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
     }
     let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
     let locked = match locked_out(state, &ctx.user.id).await {
         Ok(l) => l,
-        Err(_) => return Err(ui::error_page(state, req, ctx.lang, "unavailable")),
+        Err(_) => return Err(PageError::Unavailable.page(req, ctx.lang)),
     };
     if locked {
         let locked = Some(ctx.lang.mfa().mfa_locked);
@@ -116,7 +116,7 @@ pub async fn submit(
     let accepted = match method {
         "totp" => {
             let Ok(summary) = factors::summary(&state.db, &ctx.user.id).await else {
-                return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                return PageError::Unavailable.page(&req, ctx.lang);
             };
             match summary
                 .totp
@@ -132,7 +132,7 @@ pub async fn submit(
                             true
                         }
                         Ok(_) => false,
-                        Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+                        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
                     }
                 }
                 None => false,
@@ -150,7 +150,7 @@ pub async fn submit(
                         .ip(client_ip(&req))
                         .detail(json!({"remaining": left}));
                     if state.audit.record(now, e).await.is_err() {
-                        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                        return PageError::Unavailable.page(&req, ctx.lang);
                     }
                     if crate::authn::notify(
                         &state,
@@ -161,19 +161,19 @@ pub async fn submit(
                     .await
                     .is_err()
                     {
-                        return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                        return PageError::Unavailable.page(&req, ctx.lang);
                     }
                     true
                 }
                 Ok(false) => false,
-                Err(_) => return ui::error_page(&state, &req, ctx.lang, "unavailable"),
+                Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
             }
         }
-        _ => return ui::error_page(&state, &req, ctx.lang, "bad_request"),
+        _ => return PageError::BadRequest.page(&req, ctx.lang),
     };
     if !accepted {
         if record_failure(&state, &req, &ctx, method).await.is_err() {
-            return ui::error_page(&state, &req, ctx.lang, "unavailable");
+            return PageError::Unavailable.page(&req, ctx.lang);
         }
         return render(
             &state,
@@ -221,7 +221,7 @@ pub async fn passkey_submit(
         Err(e) => {
             tracing::info!(error = %e, "passkey step-up refused");
             if record_failure(&state, &req, &ctx, "passkey").await.is_err() {
-                return ui::error_page(&state, &req, ctx.lang, "unavailable");
+                return PageError::Unavailable.page(&req, ctx.lang);
             }
             render(
                 &state,
@@ -240,28 +240,27 @@ pub async fn cancel(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let lang = Lang::detect(&req, None);
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
-    }
-    let Some(ar) = super::login::pending(&state, &req, form.get("req")) else {
-        return ui::error_page(&state, &req, lang, "expired");
-    };
+) -> Result<HttpResponse, crate::http_error::HtmlError> {
+    let mut pf = super::pending_form(&state, &req, &body)?;
+    let ar = pf.require(&req)?;
     match crate::oidc::pending::mark_answered(&state, &ar).await {
         Ok(true) => {}
-        Ok(false) => return ui::error_page(&state, &req, lang, "expired"),
-        Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+        Ok(false) => return Err(PageError::Expired.at(&req, pf.lang)),
+        Err(e) => {
+            tracing::error!(error = %e, "store unavailable");
+            return Err(PageError::Unavailable.at(&req, pf.lang));
+        }
     }
     let e = OAuthError::new(
         ErrorCode::AccessDenied,
         "the person did not complete the additional verification",
     );
-    authorize::error_redirect(&state, &ar.redirect_uri, ar.state.as_deref(), &e)
+    Ok(authorize::error_redirect(
+        &state,
+        &ar.redirect_uri,
+        ar.state.as_deref(),
+        &e,
+    ))
 }
 
 /// After the recovery codes were shown: continue the authorization request.
@@ -270,12 +269,12 @@ pub async fn continue_after(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, Lang::detect(&req, None), "csrf");
+        return PageError::Csrf.page(&req, Lang::detect(&req, None));
     }
     let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
         Ok(c) => c,

@@ -11,7 +11,74 @@ pub mod mfa;
 pub mod passkey_login;
 pub mod strong;
 
-use actix_web::web;
+use crate::http::{Params, csrf_valid};
+use crate::http_error::HtmlError;
+use crate::oidc::authorize::AuthRequest;
+use crate::session::SsoSession;
+use crate::state::AppState;
+use crate::ui::{Lang, PageError};
+use actix_web::{HttpRequest, web};
+
+/// A posted form of the login flow whose CSRF token checked out, with the
+/// pending authorization request it names (if any) and the page language.
+pub struct PendingForm {
+    pub form: Params,
+    pub req_id: String,
+    pub ar: Option<AuthRequest>,
+    pub lang: Lang,
+}
+
+impl PendingForm {
+    /// The pending request, required: a form without one has expired.
+    pub fn require(&mut self, req: &HttpRequest) -> Result<AuthRequest, HtmlError> {
+        self.ar
+            .take()
+            .ok_or_else(|| PageError::Expired.at(req, self.lang))
+    }
+}
+
+/// What every form of the login flow checks first: readable parameters, the CSRF
+/// token, and the pending request it names (sealed in the form, so a request that
+/// cannot be opened has expired; no store is asked).
+pub fn pending_form(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<PendingForm, HtmlError> {
+    let form = crate::ui::page_params(req, body)?;
+    if !csrf_valid(state, req, form.get("csrf")) {
+        return Err(PageError::Csrf.at(req, Lang::detect(req, None)));
+    }
+    let req_id = form.get("req").unwrap_or_default().to_owned();
+    let ar = login::pending(state, req, Some(&req_id));
+    if !req_id.is_empty() && ar.is_none() {
+        return Err(PageError::Expired.at(req, Lang::detect(req, None)));
+    }
+    let lang = Lang::detect(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    Ok(PendingForm {
+        form,
+        req_id,
+        ar,
+        lang,
+    })
+}
+
+/// The login session a consent or cancel form needs: none is `Expired`, a store
+/// that cannot be reached is `Unavailable` (503), as on the login form.
+pub async fn login_session(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+) -> Result<(String, SsoSession), HtmlError> {
+    match crate::session::current(state, req).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(PageError::Expired.at(req, lang)),
+        Err(e) => {
+            tracing::error!(error = %e, "session store unavailable");
+            Err(PageError::Unavailable.at(req, lang))
+        }
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::home))

@@ -3,13 +3,13 @@
 //! it). A user-verifying passkey is two factors at once (possession + PIN or
 //! biometric), so the session starts at the MFA level.
 
-use super::login::{self, establish, pending};
+use super::login::{self, establish};
 use super::mfa::options_response;
 use crate::audit::AuditEvent;
 use crate::authn::{self, webauthn as passkeys};
 use crate::http::{Params, client_ip, csrf_valid};
 use crate::state::AppState;
-use crate::ui::{self, Lang};
+use crate::ui::PageError;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn options(
@@ -31,20 +31,16 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
-        Ok(p) => p,
-        Err(page) => return page,
+    let super::PendingForm {
+        form,
+        req_id,
+        ar,
+        lang,
+    } = match super::pending_form(&state, &req, &body) {
+        Ok(pf) => pf,
+        Err(page) => return page.into(),
     };
-    let lang = Lang::detect(&req, None);
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
-    }
-    let req_id = form.get("req").unwrap_or_default();
-    let ar = pending(&state, &req, Some(req_id));
-    if !req_id.is_empty() && ar.is_none() {
-        return ui::error_page(&state, &req, lang, "expired");
-    }
-    let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let req_id = req_id.as_str();
     let ip = client_ip(&req);
     let client_id = ar.as_ref().map(|a| a.client_id.clone());
     let base = |ok: bool| {
@@ -64,7 +60,7 @@ pub async fn submit(
         Ok(v) => match crate::users::find_by_id(&state.db, &v.user_id).await {
             Ok(Some(u)) if crate::users::is_active(&u) => Some((u, v)),
             Ok(_) => None,
-            Err(_) => return ui::error_page(&state, &req, lang, "unavailable"),
+            Err(_) => return PageError::Unavailable.page(&req, lang),
         },
         Err(e) => {
             tracing::info!(error = %e, "passkey login refused");
@@ -75,7 +71,7 @@ pub async fn submit(
         let e =
             base(false).detail(serde_json::json!({"method": "passkey", "reason": "not_accepted"}));
         if state.audit.record(state.now(), e).await.is_err() {
-            return ui::error_page(&state, &req, lang, "unavailable");
+            return PageError::Unavailable.page(&req, lang);
         }
         return login::render_passkey_failure(&state, &req, lang, req_id, ar.as_ref()).await;
     };

@@ -10,7 +10,7 @@ use crate::http::{Params, client_ip, csrf_valid, see_other};
 use crate::oidc::authorize::AuthRequest;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
-use crate::ui::{self, Lang};
+use crate::ui::{Lang, PageError};
 use crate::users::User;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -59,18 +59,18 @@ pub async fn context(
     let ar = pending(state, req, Some(req_id));
     let lang = Lang::detect(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     if !req_id.is_empty() && ar.is_none() {
-        return Err(ui::error_page(state, req, lang, "expired"));
+        return Err(PageError::Expired.page(req, lang));
     }
     let (handle, sso) = match session::current(state, req).await {
         Ok(Some(s)) => s,
         Ok(None) if req_id.is_empty() => return Err(see_other("/login")),
         Ok(None) => return Err(see_other(&format!("/login?req={req_id}"))),
-        Err(_) => return Err(ui::error_page(state, req, lang, "unavailable")),
+        Err(_) => return Err(PageError::Unavailable.page(req, lang)),
     };
     let user = match crate::users::find_by_id(&state.db, &sso.user_id).await {
         Ok(Some(u)) if crate::users::is_active(&u) => u,
         Ok(_) => return Err(see_other("/login")),
-        Err(_) => return Err(ui::error_page(state, req, lang, "unavailable")),
+        Err(_) => return Err(PageError::Unavailable.page(req, lang)),
     };
     Ok(Ctx {
         lang,
@@ -112,7 +112,7 @@ pub async fn stepped_up(
     method: &str,
 ) -> HttpResponse {
     let Ok(started) = elevate(state, req, ctx, methods).await else {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     };
     if let Err(e) = state.store.delete(&fail_key(&ctx.user.id)).await {
         tracing::warn!(error = %e, "second-factor failure count not reset");
@@ -126,7 +126,7 @@ pub async fn stepped_up(
         e = e.client(ar.client_id.clone());
     }
     if state.audit.record(state.now(), e).await.is_err() {
-        return ui::error_page(state, req, ctx.lang, "unavailable");
+        return PageError::Unavailable.page(req, ctx.lang);
     }
     let mut resp = continue_request(
         state,

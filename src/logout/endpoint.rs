@@ -17,7 +17,7 @@ use crate::oidc::tokens::verify_own;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
 use crate::ui::pages::{FrontChannelFrame, LoggedOutPage, LogoutConfirmPage};
-use crate::ui::{self, Lang};
+use crate::ui::{self, Lang, PageError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -62,9 +62,9 @@ impl Pending {
 }
 
 async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     handle(&req, &state, params).await
 }
@@ -76,20 +76,20 @@ async fn logout_post(
 ) -> HttpResponse {
     match form_params(&req, &body) {
         Ok(p) => handle(&req, &state, p).await,
-        Err(_) => ui::error_page(&state, &req, Lang::detect(&req, None), "bad_request"),
+        Err(_) => PageError::BadRequest.page(&req, Lang::detect(&req, None)),
     }
 }
 
 async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse {
     let lang = Lang::detect(req, p.get("ui_locales"));
     if p.ensure_clean().is_err() {
-        return ui::error_page(state, req, lang, "bad_request");
+        return PageError::BadRequest.page(req, lang);
     }
     // The hint may have expired: only its signature and issuer are checked (§2).
     let hint = match p.get("id_token_hint") {
         Some(h) => match verify_own(state, h, "JWT") {
             Some(v) => Some(v),
-            None => return ui::error_page(state, req, lang, "bad_logout_hint"),
+            None => return PageError::BadLogoutHint.page(req, lang),
         },
         None => None,
     };
@@ -97,13 +97,13 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
     if let (Some(aud), Some(cid)) = (&hint_aud, p.get("client_id"))
         && aud != cid
     {
-        return ui::error_page(state, req, lang, "bad_logout_hint");
+        return PageError::BadLogoutHint.page(req, lang);
     }
     let client: Option<Client> = match p.get("client_id").map(str::to_owned).or(hint_aud) {
         Some(id) => match clients::find(&state.db, &id).await {
             Ok(Some(c)) => Some(c),
-            Ok(None) => return ui::error_page(state, req, lang, "unknown_client"),
-            Err(_) => return ui::error_page(state, req, lang, "unavailable"),
+            Ok(None) => return PageError::UnknownClient.page(req, lang),
+            Err(_) => return PageError::Unavailable.page(req, lang),
         },
         None => None,
     };
@@ -111,7 +111,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
         None => None,
         Some(uri) => match &client {
             Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => Some(uri.to_owned()),
-            _ => return ui::error_page(state, req, lang, "bad_post_logout_redirect_uri"),
+            _ => return PageError::BadPostLogoutRedirectUri.page(req, lang),
         },
     };
     let mut pending = Pending {
@@ -123,7 +123,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
     };
     let current = match session::current(state, req).await {
         Ok(c) => c,
-        Err(_) => return ui::error_page(state, req, lang, "unavailable"),
+        Err(_) => return PageError::Unavailable.page(req, lang),
     };
     let Some((handle, s)) = current else {
         // Nobody is logged in here: nothing to end.
@@ -155,18 +155,18 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
 
 /// The confirmation form (also the home page's logout button).
 async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let form = match crate::ui::page_params(&state, &req, &body) {
+    let form = match crate::ui::page_params(&req, &body) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     let lang = Lang::detect(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::error_page(&state, &req, lang, "csrf");
+        return PageError::Csrf.page(&req, lang);
     }
     let pending = match form.get("logout_id") {
         Some(id) => match Pending::open(&state, id) {
             Some(p) => Some(p),
-            None => return ui::error_page(&state, &req, lang, "expired"),
+            None => return PageError::Expired.page(&req, lang),
         },
         None => None,
     };
@@ -182,7 +182,7 @@ async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes)
             let pending = pending.unwrap_or_default();
             finish(&state, lang, None, pending).await
         }
-        Err(_) => ui::error_page(&state, &req, lang, "unavailable"),
+        Err(_) => PageError::Unavailable.page(&req, lang),
     }
 }
 
@@ -197,7 +197,7 @@ async fn logout_now(
     let state = req_state;
     if let Err(e) = end_session(state, handle, &s, EndReason::Logout).await {
         tracing::error!(error = %e, "logout failed");
-        return ui::error_page(state, req, lang, "unavailable");
+        return PageError::Unavailable.page(req, lang);
     }
     finish(state, lang, Some(&s), pending).await
 }

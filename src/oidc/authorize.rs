@@ -14,7 +14,7 @@ use crate::http::{Params, see_other};
 use crate::oidc::pending::Browser;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
-use crate::ui::{self, Lang};
+use crate::ui::{Lang, PageError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -78,9 +78,9 @@ pub fn code_used_key(code: &str) -> String {
 }
 
 pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&state, &req, req.query_string().as_bytes()) {
+    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
-        Err(page) => return page,
+        Err(page) => return page.into(),
     };
     handle(&req, &state, params).await
 }
@@ -92,7 +92,7 @@ pub async fn authorize_post(
 ) -> HttpResponse {
     match crate::http::form_params(&req, &body) {
         Ok(params) => handle(&req, &state, params).await,
-        Err(_) => ui::error_page(&state, &req, Lang::detect(&req, None), "bad_request"),
+        Err(_) => PageError::BadRequest.page(&req, Lang::detect(&req, None)),
     }
 }
 
@@ -100,7 +100,7 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
     let lang = Lang::detect(req, params.get("ui_locales"));
     let client = match trusted_client(state, &params).await {
         Ok(c) => c,
-        Err(page) => return ui::error_page(state, req, lang, page),
+        Err(page) => return page.page(req, lang),
     };
     let redirect_uri = params.get("redirect_uri").unwrap_or_default().to_owned();
     let client_state = if params.is_dirty("state") {
@@ -119,7 +119,7 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
                 Ok(resp) => resp,
                 // A back end is down: say so here (503) rather than bounce the person.
                 Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
-                    ui::error_page(state, req, lang, "unavailable")
+                    PageError::Unavailable.page(req, lang)
                 }
                 Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
             }
@@ -129,28 +129,30 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
 }
 
 /// The client and redirect URI, checked before anything may be redirected.
-async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, &'static str> {
+async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, PageError> {
     if params.is_dirty("client_id") || params.is_dirty("redirect_uri") {
-        return Err("bad_request");
+        return Err(PageError::BadRequest);
     }
-    let id = params.get("client_id").ok_or("missing_client")?;
+    let id = params.get("client_id").ok_or(PageError::MissingClient)?;
     crate::http::note_claimed_client(id);
     let client = match clients::get(state, id).await {
         Ok(Some(c)) if c.active => c,
-        Ok(_) => return Err("unknown_client"),
+        Ok(_) => return Err(PageError::UnknownClient),
         Err(e) => {
             tracing::error!(error = %e, "client lookup failed");
-            return Err("unavailable");
+            return Err(PageError::Unavailable);
         }
     };
-    let uri = params.get("redirect_uri").ok_or("missing_redirect_uri")?;
+    let uri = params
+        .get("redirect_uri")
+        .ok_or(PageError::MissingRedirectUri)?;
     if !client.redirect_uris.iter().any(|r| r == uri) {
         let shown: String = uri.chars().take(512).collect();
         tracing::info!(
             redirect_uri = %crate::domain::text::quoted(&shown),
             "redirect_uri is not one this client registered (matching is exact)"
         );
-        return Err("bad_redirect_uri");
+        return Err(PageError::BadRedirectUri);
     }
     Ok(client)
 }

@@ -9,7 +9,6 @@ pub mod pages;
 pub use i18n::{LANG_COOKIE, Lang, Texts};
 pub use i18n_mfa::{MfaTexts, wib};
 
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
@@ -67,51 +66,79 @@ pub fn render_with_frames<T: Template>(
 /// The parameters of a page's query string or form, or the "bad request" page
 /// when they cannot be read (too many, or control characters: `http::Params`).
 /// Repeated and oversized values are left for the handler to judge.
-// The error is the answer itself, as in the handlers' async helpers.
-#[allow(clippy::result_large_err)]
 pub fn page_params(
-    state: &AppState,
     req: &HttpRequest,
     raw: &[u8],
-) -> Result<crate::http::Params, HttpResponse> {
+) -> Result<crate::http::Params, crate::http_error::HtmlError> {
     crate::http::Params::parse(raw)
-        .map_err(|_| error_page(state, req, Lang::detect(req, None), "bad_request"))
+        .map_err(|_| PageError::BadRequest.at(req, Lang::detect(req, None)))
 }
 
-/// An error page for requests that must not be redirected back to a client.
-pub fn error_page(
-    _state: &AppState,
-    req: &HttpRequest,
-    lang: Lang,
-    kind: &'static str,
-) -> HttpResponse {
-    tracing::info!(
-        page = kind,
-        path = req.path(),
-        "request refused with an error page"
-    );
-    let t = lang.texts();
-    let (status, message) = match kind {
-        "unknown_client" => (StatusCode::BAD_REQUEST, t.err_unknown_client),
-        "missing_client" => (StatusCode::BAD_REQUEST, t.err_missing_client),
-        "missing_redirect_uri" => (StatusCode::BAD_REQUEST, t.err_missing_redirect_uri),
-        "bad_redirect_uri" => (StatusCode::BAD_REQUEST, t.err_bad_redirect_uri),
-        "expired" => (StatusCode::BAD_REQUEST, t.err_expired),
-        "csrf" => (StatusCode::FORBIDDEN, t.err_csrf),
-        "unavailable" => (StatusCode::SERVICE_UNAVAILABLE, t.err_unavailable),
-        "not_found" => (StatusCode::NOT_FOUND, t.err_not_found),
-        "bad_logout_hint" => (StatusCode::BAD_REQUEST, t.err_bad_logout_hint),
-        "bad_post_logout_redirect_uri" => {
-            (StatusCode::BAD_REQUEST, t.err_bad_post_logout_redirect_uri)
+/// Why a request gets an error page instead of a redirect back to a client. The
+/// status and page of each are in `crate::http_error`; `code` is what the page
+/// carries in `data-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageError {
+    UnknownClient,
+    MissingClient,
+    MissingRedirectUri,
+    BadRedirectUri,
+    /// The pending authorization request (or the login session it needs) is gone.
+    Expired,
+    Csrf,
+    /// A database or store cannot be reached.
+    Unavailable,
+    NotFound,
+    BadLogoutHint,
+    BadPostLogoutRedirectUri,
+    BadRequest,
+}
+
+impl PageError {
+    pub const ALL: [PageError; 11] = [
+        PageError::UnknownClient,
+        PageError::MissingClient,
+        PageError::MissingRedirectUri,
+        PageError::BadRedirectUri,
+        PageError::Expired,
+        PageError::Csrf,
+        PageError::Unavailable,
+        PageError::NotFound,
+        PageError::BadLogoutHint,
+        PageError::BadPostLogoutRedirectUri,
+        PageError::BadRequest,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PageError::UnknownClient => "unknown_client",
+            PageError::MissingClient => "missing_client",
+            PageError::MissingRedirectUri => "missing_redirect_uri",
+            PageError::BadRedirectUri => "bad_redirect_uri",
+            PageError::Expired => "expired",
+            PageError::Csrf => "csrf",
+            PageError::Unavailable => "unavailable",
+            PageError::NotFound => "not_found",
+            PageError::BadLogoutHint => "bad_logout_hint",
+            PageError::BadPostLogoutRedirectUri => "bad_post_logout_redirect_uri",
+            PageError::BadRequest => "bad_request",
         }
-        _ => (StatusCode::BAD_REQUEST, t.err_bad_request),
-    };
-    let page = pages::ErrorPage {
-        t,
-        lang: lang.code(),
-        message,
-        code: kind,
-        reference: crate::http::RequestId::of(req).map(|id| id.to_string()),
-    };
-    render(status, &page, None)
+    }
+
+    /// The sentence the page shows, in the page's language.
+    pub fn message(self, t: &Texts) -> &'static str {
+        match self {
+            PageError::UnknownClient => t.err_unknown_client,
+            PageError::MissingClient => t.err_missing_client,
+            PageError::MissingRedirectUri => t.err_missing_redirect_uri,
+            PageError::BadRedirectUri => t.err_bad_redirect_uri,
+            PageError::Expired => t.err_expired,
+            PageError::Csrf => t.err_csrf,
+            PageError::Unavailable => t.err_unavailable,
+            PageError::NotFound => t.err_not_found,
+            PageError::BadLogoutHint => t.err_bad_logout_hint,
+            PageError::BadPostLogoutRedirectUri => t.err_bad_post_logout_redirect_uri,
+            PageError::BadRequest => t.err_bad_request,
+        }
+    }
 }
