@@ -25,6 +25,30 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_owned())
 }
 
+/// Logs Siti in to the public `client` and exchanges the code from `origin`.
+async fn sign_in_and_exchange(
+    app: &TestApp,
+    client: &Client,
+    scope: &str,
+    origin: &str,
+) -> reqwest::Response {
+    app.siti().await;
+    let code = app.code_for(client, scope, VERIFIER).await;
+    app.http
+        .post(app.url("/token"))
+        .header("Origin", origin)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", client.redirect_uris[0].as_str()),
+            ("client_id", client.id.as_str()),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn preflight(app: &TestApp, path: &str, origin: &str) -> reqwest::Response {
     app.http
         .request(reqwest::Method::OPTIONS, app.url(path))
@@ -117,22 +141,7 @@ async fn a_spa_on_its_registered_origin_uses_the_token_endpoints() {
         .contains("GET")
     );
 
-    app.siti().await;
-    let code = app.code_for(&client, "openid profile", VERIFIER).await;
-    let r = app
-        .http
-        .post(app.url("/token"))
-        .header("Origin", SPA_ORIGIN)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uris[0]),
-            ("client_id", &client.id),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in_and_exchange(&app, &client, "openid profile", SPA_ORIGIN).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         header(&r, "access-control-allow-origin").as_deref(),
@@ -215,22 +224,7 @@ async fn other_origins_are_refused() {
     assert!(header(&p, "access-control-allow-origin").is_none());
 
     // the page of another registered origin cannot read this client's answer
-    app.siti().await;
-    let code = app.code_for(&client, "openid", VERIFIER).await;
-    let r = app
-        .http
-        .post(app.url("/token"))
-        .header("Origin", "http://127.0.0.1:7000")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uris[0]),
-            ("client_id", &client.id),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in_and_exchange(&app, &client, "openid", "http://127.0.0.1:7000").await;
     assert!(header(&r, "access-control-allow-origin").is_none());
     assert!(header(&r, "vary").unwrap().contains("Origin"));
 }
