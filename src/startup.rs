@@ -248,6 +248,8 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
             name: "Administrator Gapura".into(),
             password: Some(password.clone()),
             is_admin: true,
+            // A password printed to a console is changed at the first login.
+            password_change_required: generated,
             ..NewUser::default()
         },
     )
@@ -258,12 +260,13 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
             state.now(),
             AuditEvent::new("admin.bootstrap", true)
                 .actor("system")
-                .subject(user.id),
+                .subject(user.id)
+                .detail(serde_json::json!({"one_time_password": generated})),
         )
         .await?;
     if generated {
         println!(
-            "\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; change it after logging in)\n",
+            "\n  First administrator created.\n  login: admin\n  one-time password: {}\n  (shown once; a new password must be chosen at the first login)\n",
             password.expose_secret()
         );
     }
