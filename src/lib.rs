@@ -20,6 +20,7 @@ pub mod consent;
 pub mod cors;
 pub mod cpu_pool;
 pub mod crypto;
+pub mod data_lock;
 pub mod db;
 pub mod demo;
 pub mod directory;
