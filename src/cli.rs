@@ -65,6 +65,18 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
+    /// Copy the SQLite database (accounts, clients, signing keys, audit log) to FILE,
+    /// consistently, while the server runs. The master key is not in the copy.
+    Backup {
+        /// The new backup file (never overwritten).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database by a backup (the server must be stopped); the
+    /// replaced database is kept beside it, and an older backup is migrated forward.
+    Restore {
+        /// A file made by `gapura backup`.
+        file: PathBuf,
+    },
     /// Import the OPD tree or ASN records from CSV.
     #[command(subcommand)]
     Import(crate::cli_directory::ImportCommand),
@@ -269,6 +281,22 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
             crate::cli_clients::run(&state, cmd, cli.json).await?;
+        }
+        Command::Backup { file } => {
+            let report = crate::backup::backup(&settings, clock, &file).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.text());
+            }
+        }
+        Command::Restore { file } => {
+            let report = crate::backup::restore(&settings, clock, &file).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.text());
+            }
         }
         Command::Import(cmd) => {
             let state = admin_state(settings, clock).await?;

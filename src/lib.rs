@@ -5,6 +5,7 @@ pub mod admin;
 pub mod alloc;
 pub mod audit;
 pub mod authn;
+pub mod backup;
 pub mod cache;
 pub mod changes;
 pub mod cli;

@@ -1,6 +1,6 @@
 //! The operator's first hour with the real binary: one server per SQLite folder,
-//! startup order and messages, `serve --demo` guards and the management address
-//! for `/metrics`.
+//! startup order and messages, `serve --demo` guards, the management address for
+//! `/metrics`, and backup and restore end to end.
 use crate::helpers::*;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -90,6 +90,14 @@ async fn a_second_server_on_the_same_sqlite_folder_refuses_and_names_the_first()
         err.contains("started 20") && err.contains("g.db.lock"),
         "{err}"
     );
+    // `restore` cannot swap the database under it either.
+    let out = finish(&mut gapura(dir.path(), &["restore", "/nonexistent.db"]));
+    assert!(
+        stderr(&out).contains(&format!("pid {}", first.id())),
+        "{}",
+        stderr(&out)
+    );
+
     // Killed without a chance to clean up: the lock file stays, and blocks nothing.
     let mut first = first;
     first.kill().unwrap();
@@ -302,4 +310,271 @@ async fn metrics_can_move_to_a_management_address() {
             .status(),
         200
     );
+}
+
+/// A password login on a running binary: `true` when it is accepted.
+async fn logs_in(port: u16, login: &str, password: &str) -> bool {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let html = browser
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let resp = browser
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", hidden(&html, "csrf").as_str()),
+            ("req", ""),
+            ("username", login),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    match resp.status().as_u16() {
+        303 => true,
+        401 => false,
+        other => panic!("login answered {other}"),
+    }
+}
+
+async fn client_credentials(port: u16, id: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+const SITI: &str = "198609262015052001";
+const BUDI: &str = "199001012015031002";
+
+#[tokio::test]
+async fn backup_while_running_then_restore_brings_everything_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (server, port) = spawn_binary(d, &[]).await;
+    run_ok(
+        d,
+        &["user", "add", "--username", SITI, "--name", "Siti Aminah"],
+        "kata-sandi-sebelum-cadangan\n",
+    );
+    let client: serde_json::Value = serde_json::from_str(&run_ok(
+        d,
+        &[
+            "--json",
+            "client",
+            "add",
+            "--name",
+            "e-Kinerja",
+            "--redirect-uri",
+            "https://ekinerja.kotabogor.go.id/callback",
+            "--grant",
+            "client_credentials",
+        ],
+        "",
+    ))
+    .unwrap();
+    let (id, secret) = (
+        client["client_id"].as_str().unwrap().to_owned(),
+        client["client_secret"].as_str().unwrap().to_owned(),
+    );
+    assert!(logs_in(port, SITI, "kata-sandi-sebelum-cadangan").await);
+    assert_eq!(client_credentials(port, &id, &secret).await, 200);
+
+    // An online backup, while the server runs.
+    let backup = d.join("cadangan.db");
+    let text = run_ok(d, &["backup", backup.to_str().unwrap()], "");
+    assert!(text.contains("backup written to"), "{text}");
+    let master = std::path::absolute(d.join("keys/master.key")).unwrap();
+    assert!(
+        text.contains("NOT in the backup") && text.contains(&master.display().to_string()),
+        "says where the master key is and that it is kept apart: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner reads a backup");
+    }
+    let again = finish(&mut gapura(d, &["backup", backup.to_str().unwrap()]));
+    assert!(
+        stderr(&again).contains("exists already"),
+        "{}",
+        stderr(&again)
+    );
+
+    // Changes after the backup.
+    run_ok(
+        d,
+        &["user", "set-password", SITI],
+        "kata-sandi-sesudah-cadangan\n",
+    );
+    run_ok(
+        d,
+        &["user", "add", "--username", BUDI, "--name", "Budi Santoso"],
+        "kata-sandi-budi-santoso\n",
+    );
+    // Not while the server runs.
+    let refused = finish(&mut gapura(d, &["restore", backup.to_str().unwrap()]));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains(&format!("pid {}", server.id())),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(terminate(server).await.success());
+
+    // With another master key: refused, nothing changed.
+    let wrong = finish(
+        gapura(d, &["restore", backup.to_str().unwrap()])
+            .env("GAPURA_MASTER_KEY", gapura::crypto::b64(&[7u8; 32])),
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        stderr(&wrong).contains("cannot be opened with the configured master key")
+            && stderr(&wrong).contains("nothing was changed"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(!std::fs::read_dir(d).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("replaced")
+    }));
+
+    let text = run_ok(d, &["restore", backup.to_str().unwrap()], "");
+    assert!(text.contains("restored"), "{text}");
+    let aside: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("g.db.replaced-") && !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the replaced database is kept: {aside:?}");
+    assert!(text.contains(&aside[0]), "{text}");
+
+    let (server, port) = spawn_binary(d, &[]).await;
+    assert!(logs_in(port, SITI, "kata-sandi-sebelum-cadangan").await);
+    assert!(!logs_in(port, SITI, "kata-sandi-sesudah-cadangan").await);
+    assert!(
+        !logs_in(port, BUDI, "kata-sandi-budi-santoso").await,
+        "made after the backup"
+    );
+    assert_eq!(client_credentials(port, &id, &secret).await, 200);
+    assert!(terminate(server).await.success());
+
+    // The audit log came back too, and says what happened.
+    use sea_orm::{EntityTrait, QueryOrder};
+    let db = sea_orm::Database::connect(sqlite_url(d)).await.unwrap();
+    let events: Vec<String> = entity::audit_event::Entity::find()
+        .order_by_asc(entity::audit_event::Column::Id)
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(
+        events.contains(&"admin.client.create".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        !events.contains(&"admin.user.password".to_owned()),
+        "{events:?}"
+    );
+    assert!(events.contains(&"admin.restore".to_owned()), "{events:?}");
+    // The replaced database is intact, with what happened after the backup.
+    let old = sea_orm::Database::connect(format!("sqlite://{}/{}?mode=ro", d.display(), aside[0]))
+        .await
+        .unwrap();
+    let budi = gapura::users::find_by_login(&old, BUDI).await.unwrap();
+    assert!(budi.is_some());
+}
+
+#[tokio::test]
+async fn restore_migrates_an_older_backup_and_refuses_what_is_not_one() {
+    use migration::MigratorTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A database of an older Gapura: the first ten migrations only.
+    let old = d.join("lama.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", old.display()))
+        .await
+        .unwrap();
+    migration::Migrator::up(&db, Some(10)).await.unwrap();
+    db.close().await.unwrap();
+
+    // No master key yet: a restore never makes one up.
+    let out = finish(&mut gapura(d, &["restore", old.to_str().unwrap()]));
+    assert!(
+        stderr(&out).contains("the master key is missing"),
+        "{}",
+        stderr(&out)
+    );
+    gapura::crypto::MasterKeys::load(None, &d.join("keys")).unwrap();
+
+    let text = run_ok(d, &["--json", "restore", old.to_str().unwrap()], "");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let total = migration::Migrator::migrations().len();
+    assert_eq!(report["migrated"], total - 10, "{report}");
+    assert!(report["replaced"].is_null(), "there was nothing to replace");
+    let db = sea_orm::Database::connect(sqlite_url(d)).await.unwrap();
+    assert_eq!(
+        migration::Migrator::get_pending_migrations(&db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    db.close().await.unwrap();
+
+    // Not a Gapura backup: a text file, an unrelated SQLite database.
+    let text_file = d.join("catatan.txt");
+    std::fs::write(&text_file, "bukan basis data").unwrap();
+    let out = finish(&mut gapura(d, &["restore", text_file.to_str().unwrap()]));
+    assert!(
+        stderr(&out).contains("is not a Gapura backup: not an SQLite database"),
+        "{}",
+        stderr(&out)
+    );
+    let other = d.join("lain.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", other.display()))
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "CREATE TABLE t (x INTEGER)")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let out = finish(&mut gapura(d, &["restore", other.to_str().unwrap()]));
+    assert!(
+        stderr(&out).contains("no migration table"),
+        "{}",
+        stderr(&out)
+    );
+
+    // PostgreSQL: pg_dump, said plainly.
+    for command in ["backup", "restore"] {
+        let out = finish(
+            gapura(d, &[command, "x.db"]).env("DATABASE_URL", "postgres://gapura@127.0.0.1/gapura"),
+        );
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("PostgreSQL") && stderr(&out).contains("pg_"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
