@@ -100,7 +100,7 @@ pub fn acquire(database_url: &str, command: &str) -> Result<Option<DataLock>, Lo
     let text = format!(
         "pid={}\ncommand=gapura {command}\nstarted={}\n",
         std::process::id(),
-        utc_timestamp(now)
+        crate::domain::time::rfc3339(now)
     );
     file.set_len(0).map_err(io)?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -127,35 +127,9 @@ fn describe_holder(text: &str) -> String {
     parts.join(", ")
 }
 
-/// ISO 8601 in UTC, seconds precision (`2026-12-01T03:15:00Z`).
-pub fn utc_timestamp(secs: i64) -> String {
-    let (date, time) = split_utc(secs);
-    format!("{date}T{time}Z")
-}
-
-/// The same instant for file names: `20261201T031500Z`.
+/// A UTC time for file names: `20261201T031500Z`.
 pub fn utc_compact(secs: i64) -> String {
-    utc_timestamp(secs).replace(['-', ':'], "")
-}
-
-/// `YYYY-MM-DD` and `HH:MM:SS` of a Unix time (proleptic Gregorian, UTC).
-fn split_utc(secs: i64) -> (String, String) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Days to civil date (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        format!("{year:04}-{month:02}-{day:02}"),
-        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
-    )
+    crate::domain::time::rfc3339(secs).replace(['-', ':'], "")
 }
 
 #[cfg(test)]
@@ -163,10 +137,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps() {
-        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_timestamp(1_796_094_245), "2026-12-01T03:04:05Z");
+    fn file_name_times() {
         assert_eq!(utc_compact(1_796_094_245), "20261201T030405Z");
     }
 
