@@ -4,7 +4,7 @@ use crate::audit::AuditEvent;
 use crate::cli_io::{say_if_empty, when, when_json, when_or_dash};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::startup::{Application, build_state};
+use crate::startup::{Application, Foundation, build_state};
 use crate::state::AppState;
 use crate::users::{self, NewUser};
 use anyhow::{Context, bail};
@@ -37,6 +37,10 @@ pub enum Command {
         /// Also load demo data: OPDs, a few synthetic ASN and the demo-rp client.
         #[arg(long)]
         demo: bool,
+        /// Load demo data even into a database with other accounts or behind a
+        /// non-localhost issuer (refused otherwise).
+        #[arg(long, requires = "demo")]
+        force_demo: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -60,6 +64,18 @@ pub enum Command {
         /// At most this many deliveries.
         #[arg(long, default_value_t = 50)]
         limit: u64,
+    },
+    /// Copy the SQLite database (accounts, clients, signing keys, audit log) to FILE,
+    /// consistently, while the server runs. The master key is not in the copy.
+    Backup {
+        /// The new backup file (never overwritten).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database by a backup (the server must be stopped); the
+    /// replaced database is kept beside it, and an older backup is migrated forward.
+    Restore {
+        /// A file made by `gapura backup`.
+        file: PathBuf,
     },
     /// Import the OPD tree or ASN records from CSV.
     #[command(subcommand)]
@@ -190,8 +206,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { demo } => {
-            let app = Application::build_with_clock(settings, clock).await?;
+        Command::Serve { demo, force_demo } => {
+            // One server per SQLite database; held until the server stops.
+            let _lock = crate::data_lock::acquire(
+                secrecy::ExposeSecret::expose_secret(&settings.database_url),
+                "serve",
+            )?;
+            // The database and keys are opened before any port is bound.
+            let foundation = Foundation::open(settings, clock).await?;
+            if demo
+                && !force_demo
+                && let Some(why) =
+                    crate::demo::refusal(foundation.db(), foundation.settings().issuer.as_deref())
+                        .await?
+            {
+                tracing::info!("demo data refused");
+                bail!(why);
+            }
+            let app = Application::start(foundation).await?;
             if demo {
                 let summary = crate::demo::load(&app.state()).await?;
                 print_demo(&app.state(), &summary);
@@ -249,6 +281,22 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
             crate::cli_clients::run(&state, cmd, cli.json).await?;
+        }
+        Command::Backup { file } => {
+            let report = crate::backup::backup(&settings, clock, &file).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.text());
+            }
+        }
+        Command::Restore { file } => {
+            let report = crate::backup::restore(&settings, clock, &file).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.text());
+            }
         }
         Command::Import(cmd) => {
             let state = admin_state(settings, clock).await?;

@@ -44,6 +44,9 @@ pub struct Settings {
     /// Public issuer identifier; `None` means `http://<bound address>` (loopback only).
     pub issuer: Option<String>,
     pub bind: String,
+    /// A separate management address for `/metrics` (and the health checks); when
+    /// set, the public listener no longer answers `/metrics`.
+    pub metrics_bind: Option<String>,
     pub database_url: SecretString,
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key (several deployments may share one Redis).
@@ -187,6 +190,20 @@ impl Settings {
                 format!("`{}` is not an address:port", self.bind),
             ));
         }
+        if let Some(m) = &self.metrics_bind {
+            let Ok(addr) = m.parse::<std::net::SocketAddr>() else {
+                return Err(invalid(
+                    "metrics_bind",
+                    format!("`{m}` is not an address:port"),
+                ));
+            };
+            if addr.port() != 0 && Some(addr) == self.bind.parse().ok() {
+                return Err(invalid(
+                    "metrics_bind",
+                    "must differ from `bind` (it is meant to be a separate address)",
+                ));
+            }
+        }
         let t = &self.tokens;
         for (key, value, min, max) in [
             ("tokens.access_token_ttl", t.access_token_ttl, 30, 86_400),
@@ -279,6 +296,11 @@ pub fn validate_issuer(issuer: &str) -> Result<Url, ConfigError> {
             format!("scheme `{other}` is not http(s)"),
         )),
     }
+}
+
+/// Whether an issuer names this machine (`localhost` or a loopback address).
+pub fn is_localhost_issuer(issuer: &str) -> bool {
+    Url::parse(issuer).is_ok_and(|u| is_loopback(&u))
 }
 
 fn is_loopback(url: &Url) -> bool {

@@ -6,12 +6,17 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_path(url)
-        && let Some(dir) = std::path::Path::new(&path).parent()
+    let file = sqlite_path(url);
+    if let Some(path) = &file
+        && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbErr::Custom(format!(
+                "cannot create the data folder {}: {e}",
+                dir.display()
+            ))
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -50,7 +55,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 })
             })
         });
-    Database::connect(options).await
+    let db = Database::connect(options).await;
+    match (db, file) {
+        // SQLite's own message ("unable to open database file") does not say which.
+        (Err(e), Some(path)) => Err(DbErr::Custom(format!(
+            "cannot open the SQLite database {path}: {e}"
+        ))),
+        (db, _) => db,
+    }
 }
 
 /// Waiting for SQLite's write lock. SQLite's own busy handler sleeps 1, 2, 5, 10 …
@@ -70,7 +82,7 @@ extern "C" fn busy_wait(_: *mut std::ffi::c_void, attempts: std::ffi::c_int) -> 
 }
 
 /// The file path of an `sqlite://` URL, if it names a file.
-fn sqlite_path(url: &str) -> Option<String> {
+pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -8,6 +8,10 @@ use crate::clients::{self, NewClient};
 use crate::directory::{DirectoryError, asn_import, opd_import, people};
 use crate::state::AppState;
 use crate::users;
+use entity::user_account;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use secrecy::SecretString;
 
 pub const OPD_CSV: &str = include_str!("../demo/opd-kota-bogor.csv");
@@ -34,6 +38,61 @@ pub enum DemoError {
     Directory(#[from] DirectoryError),
     #[error("demo data rejected: {0}")]
     Rejected(String),
+}
+
+/// The accounts demo data may find in a database: its own ASN and the bootstrap
+/// administrator.
+fn demo_logins() -> Vec<String> {
+    let mut logins = vec!["admin".to_owned()];
+    let mut reader = csv::Reader::from_reader(ASN_CSV.as_bytes());
+    logins.extend(
+        reader
+            .records()
+            .filter_map(Result::ok)
+            .filter_map(|r| r.get(0).map(|nip| nip.trim().to_owned())),
+    );
+    logins
+}
+
+/// Why demo data must not be loaded here, or `None`: demo accounts share a
+/// published password and the demo client is public, so demo data belongs only in
+/// a database of its own, on a localhost issuer.
+pub async fn refusal(
+    db: &DatabaseConnection,
+    issuer: Option<&str>,
+) -> Result<Option<String>, DemoError> {
+    let mut reasons = Vec::new();
+    if let Some(issuer) = issuer
+        && !crate::config::is_localhost_issuer(issuer)
+    {
+        reasons.push(format!("the issuer {issuer} is not a localhost address"));
+    }
+    let foreign = user_account::Entity::find()
+        .filter(user_account::Column::Username.is_not_in(demo_logins()));
+    let count = foreign.clone().count(db).await?;
+    if count > 0 {
+        let examples: Vec<String> = foreign
+            .select_only()
+            .column(user_account::Column::Username)
+            .limit(3)
+            .into_tuple()
+            .all(db)
+            .await?;
+        reasons.push(format!(
+            "the database holds {count} account(s) that are not demo accounts (e.g. {})",
+            examples.join(", ")
+        ));
+    }
+    if reasons.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "refusing to load demo data: {}. Demo accounts share a published password and the demo \
+         client is public: they belong in a database of their own on localhost. Run the demo \
+         on an empty data folder (e.g. DATABASE_URL=sqlite://demo-data/gapura.db?mode=rwc) \
+         with the default localhost issuer, or add --force-demo to load them anyway.",
+        reasons.join("; ")
+    )))
 }
 
 #[derive(Debug, Default)]

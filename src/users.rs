@@ -25,6 +25,8 @@ pub struct NewUser {
     pub jabatan: Option<String>,
     pub password: Option<SecretString>,
     pub is_admin: bool,
+    /// A one-time password: it must be changed at the first login.
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +134,7 @@ pub async fn create(
         jabatan: Set(new.jabatan),
         password_hash: Set(password_hash),
         is_admin: Set(new.is_admin),
+        password_change_required: Set(new.password_change_required && new.password.is_some()),
         status: Set("active".into()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -205,6 +208,7 @@ pub async fn get(state: &crate::state::AppState, id: &str) -> Result<Option<User
     Ok(found)
 }
 
+/// Sets a new password; a pending "must change the password" ends with it.
 pub async fn set_password(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -216,8 +220,23 @@ pub async fn set_password(
     let hash = hasher.hash(password).await?;
     let mut active: user_account::ActiveModel = user.into();
     active.password_hash = Set(Some(hash));
+    active.password_change_required = Set(false);
     active.updated_at = Set(clock.now());
     active.update(db).await?;
+    Ok(())
+}
+
+/// Marks the account's password as one to replace at the next login: until then
+/// the authorization gate issues no code for it.
+pub async fn require_password_change(db: &DatabaseConnection, id: &str) -> Result<(), DbErr> {
+    user_account::Entity::update_many()
+        .col_expr(
+            user_account::Column::PasswordChangeRequired,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(user_account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -294,6 +313,7 @@ mod tests {
             name_search: None,
             suspended_at: None,
             suspended_reason: None,
+            password_change_required: false,
         };
         assert_eq!(display_name(&u), "Dr. Siti Aminah, S.Kom., M.T.");
         u.nik = Some("3271025712939430".into());

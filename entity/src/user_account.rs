@@ -50,6 +50,9 @@ pub struct Model {
     pub name_search: Option<String>,
     pub suspended_at: Option<i64>,
     pub suspended_reason: Option<String>,
+    /// The password must be changed at the next login (a one-time password): the
+    /// authorization gate issues no code until it has been.
+    pub password_change_required: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261125_000002_create_recovery_code;
 mod m20261125_000003_client_min_acr;
 mod m20261125_000004_create_acr_policy;
 mod m20261129_000001_durable_store;
+mod m20261201_000001_password_change_required;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_client_min_acr::Migration),
             Box::new(m20261125_000004_create_acr_policy::Migration),
             Box::new(m20261129_000001_durable_store::Migration),
+            Box::new(m20261201_000001_password_change_required::Migration),
         ]
     }
 }

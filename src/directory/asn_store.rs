@@ -201,6 +201,7 @@ pub fn active_model(
         suspended_at: Set(suspended_at),
         suspended_reason: Set(reason),
         password_hash: sea_orm::NotSet,
+        password_change_required: sea_orm::NotSet,
     }
 }
 

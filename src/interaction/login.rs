@@ -369,7 +369,14 @@ pub async fn establish(
     if state.audit.record(state.now(), event).await.is_err() {
         return PageError::Unavailable.page(req, lang);
     }
-    let mut resp = continue_request(state, req, pending_request, handle, sso, "/").await;
+    // Without a pending request the gate is not asked: a one-time password is
+    // replaced first all the same.
+    let fallback = if user.password_change_required {
+        "/login/password"
+    } else {
+        "/"
+    };
+    let mut resp = continue_request(state, req, pending_request, handle, sso, fallback).await;
     let _ = resp.add_cookie(&session::cookie(state, &cookie_value));
     resp
 }

@@ -1,6 +1,7 @@
 //! The person-facing side of a login: the login form, the consent page, the
-//! home page, the second factor (step-up, enrolment, passkey login) and the
-//! person's security settings (logout lives in `crate::logout`). Forms carry CSRF tokens.
+//! home page, the second factor (step-up, enrolment, passkey login), the new
+//! password of an account whose password must be changed, and the person's
+//! security settings (logout lives in `crate::logout`). Forms carry CSRF tokens.
 
 pub mod account;
 pub mod consent;
@@ -9,6 +10,7 @@ pub mod home;
 pub mod login;
 pub mod mfa;
 pub mod passkey_login;
+pub mod password;
 pub mod strong;
 
 use crate::http::{Params, csrf_valid};
@@ -108,6 +110,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/login/enroll/passkey",
             web::post().to(enroll::passkey_submit),
         )
+        .route("/login/password", web::get().to(password::show))
+        .route("/login/password", web::post().to(password::submit))
         .route("/login/cancel", web::post().to(mfa::cancel))
         .route("/login/continue", web::post().to(mfa::continue_after))
         .route("/account/security", web::get().to(account::show))

@@ -342,6 +342,8 @@ pub enum ConsentDecision {
 /// which page called it:
 ///
 /// 1. a session of an active account; `id_token_hint` names its person;
+///    an account whose password must be changed (a one-time password) gets no
+///    code until it has been (`/login/password`);
 /// 2. login freshness: `prompt=login`/`select_account`/`max_age=0` need a login
 ///    made after the request (a new `login_id`, `auth_time` not before it), and
 ///    `max_age` one recent enough; a step-up is not a login;
@@ -417,6 +419,15 @@ pub async fn proceed(
             "the person must log in",
         ));
     };
+    if user.password_change_required {
+        if prompt("none") {
+            return Err(OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "the person must choose a new password",
+            ));
+        }
+        return Ok(to_page(state, browser, &ar, "/login/password"));
+    }
     let client = clients::get(state, &ar.client_id)
         .await?
         .filter(|c| c.active)

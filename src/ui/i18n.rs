@@ -111,6 +111,16 @@ pub struct Texts {
     pub title_logged_out: &'static str,
     pub logged_out_text: &'static str,
     pub continue_label: &'static str,
+    pub title_password_change: &'static str,
+    pub password_change_intro: &'static str,
+    pub new_password_label: &'static str,
+    pub confirm_password_label: &'static str,
+    pub save_password: &'static str,
+    pub err_password_mismatch: &'static str,
+    /// `{}`: the minimum length.
+    pub err_password_short: &'static str,
+    pub err_password_long: &'static str,
+    pub err_password_same: &'static str,
     pub footer: &'static str,
 }
 
@@ -161,6 +171,15 @@ pub static ID: Texts = Texts {
     title_logged_out: "Anda sudah keluar",
     logged_out_text: "Anda telah keluar dari Gapura dan aplikasi yang terhubung.",
     continue_label: "Lanjutkan",
+    title_password_change: "Buat kata sandi baru",
+    password_change_intro: "Kata sandi Anda adalah kata sandi sekali pakai. Buat kata sandi baru sebelum melanjutkan.",
+    new_password_label: "Kata sandi baru",
+    confirm_password_label: "Ulangi kata sandi baru",
+    save_password: "Simpan kata sandi",
+    err_password_mismatch: "Kedua kata sandi tidak sama.",
+    err_password_short: "Kata sandi baru minimal {} karakter.",
+    err_password_long: "Kata sandi baru terlalu panjang.",
+    err_password_same: "Kata sandi baru harus berbeda dari kata sandi sekali pakai.",
     footer: "Dinas Komunikasi dan Informatika Kota Bogor",
 };
 
@@ -211,6 +230,15 @@ pub static EN: Texts = Texts {
     title_logged_out: "You are logged out",
     logged_out_text: "You have logged out of Gapura and the connected applications.",
     continue_label: "Continue",
+    title_password_change: "Choose a new password",
+    password_change_intro: "Your password is a one-time password. Choose a new password before you continue.",
+    new_password_label: "New password",
+    confirm_password_label: "Repeat the new password",
+    save_password: "Save the password",
+    err_password_mismatch: "The two passwords differ.",
+    err_password_short: "The new password needs at least {} characters.",
+    err_password_long: "The new password is too long.",
+    err_password_same: "The new password must differ from the one-time password.",
     footer: "Communication and Informatics Office, City of Bogor",
 };
 

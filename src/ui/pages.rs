@@ -152,3 +152,17 @@ pub struct SecurityPage<'a> {
     pub passkeys: Vec<FactorLine>,
     pub recovery_left: u64,
 }
+
+#[derive(Template)]
+#[template(path = "password_change.html")]
+pub struct PasswordChangePage<'a> {
+    pub t: &'static Texts,
+    pub lang: &'static str,
+    pub csrf: &'a str,
+    pub req_id: &'a str,
+    pub client_name: Option<&'a str>,
+    /// The login name, for password managers (a hidden `username` field).
+    pub username: &'a str,
+    pub error: Option<String>,
+    pub min_len: usize,
+}

@@ -83,6 +83,42 @@ async fn a_required_second_factor_cannot_be_skipped_from_any_page() {
 }
 
 #[tokio::test]
+async fn a_required_password_change_cannot_be_skipped_from_any_page() {
+    let app = spawn_app().await;
+    let user = app.siti().await;
+    gapura::users::require_password_change(&app.state.db, &user.id)
+        .await
+        .unwrap();
+    let (client, _) = mfa_support::client_needing(&app, "Absensi", None).await;
+    let browser = app.new_browser();
+    let start = mfa_support::start(&app, &browser, &client, "").await;
+    let after_password = mfa_support::password(&app, &browser, &start, NIP).await;
+    assert!(
+        after_password.starts_with("/login/password?req="),
+        "{after_password}"
+    );
+    let html = mfa_support::page(&app, &browser, &after_password).await;
+    let results =
+        try_every_continuation(&app, &browser, &hidden(&html, "req"), &csrf_of(&html)).await;
+    assert_no_code(&results);
+    assert!(
+        results[0].2.starts_with("/login/password"),
+        "the gate sends the person to the new password: {:?}",
+        results[0]
+    );
+    // A new authorization request with the live session: still no code.
+    let again = mfa_support::start(&app, &browser, &client, "").await;
+    assert!(again.starts_with("/login/password?req="), "{again}");
+    // Nor silently: prompt=none is an error for the client.
+    let silent = mfa_support::start(&app, &browser, &client, "&prompt=none").await;
+    assert_eq!(
+        query_param(&silent, "error").as_deref(),
+        Some("interaction_required"),
+        "{silent}"
+    );
+}
+
+#[tokio::test]
 async fn prompt_login_and_max_age_zero_need_a_new_login() {
     let app = spawn_app().await;
     app.siti().await;

@@ -11,7 +11,9 @@ use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, RedirectUrl};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const PASSWORD: &str = "kata-sandi-yang-kuat-1";
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -27,6 +29,8 @@ pub struct TestApp {
     pub server: actix_web::dev::ServerHandle,
     /// Where this instance listens, when that is not the issuer (a second instance).
     pub base: Option<String>,
+    /// The management listener's port, when `metrics_bind` is set.
+    pub management_port: Option<u16>,
     _dir: tempfile::TempDir,
 }
 
@@ -87,12 +91,14 @@ pub async fn try_spawn_app_with(
     let issuer = app.state().issuer.clone();
     let state = app.state();
     let server = app.handle();
+    let management_port = app.management_port();
     tokio::spawn(app.run_until_stopped());
     Ok(TestApp {
         issuer,
         state,
         server,
         base: None,
+        management_port,
         clock,
         browser: client_builder()
             .cookie_store(true)
@@ -120,7 +126,7 @@ pub async fn spawn_app_localhost() -> TestApp {
         .await;
         match app {
             Ok(app) => return app,
-            Err(gapura::startup::StartupError::Bind(_)) => continue,
+            Err(gapura::startup::StartupError::Bind { .. }) => continue,
             Err(e) => panic!("application starts: {e}"),
         }
     }
@@ -145,6 +151,7 @@ pub async fn spawn_second(first: &TestApp) -> TestApp {
         state,
         server,
         base: None,
+        management_port: None,
         clock: first.clock.clone(),
         browser: first.browser.clone(),
         http: client_builder().build().expect("http client"),
@@ -506,3 +513,101 @@ pub async fn verify_logout_token(app: &TestApp, token: &str, client_id: &str) ->
 }
 
 pub use crate::dir_helpers::*;
+
+/// Starts the real binary (`gapura serve` on port 0) and returns it with the port it
+/// reported in its (JSON) log, once it is ready.
+pub async fn spawn_binary(dir: &std::path::Path, extra: &[(&str, String)]) -> (Child, u16) {
+    spawn_binary_with(dir, &["serve"], extra).await
+}
+
+/// `spawn_binary` with other arguments (`serve --demo`).
+pub async fn spawn_binary_with(
+    dir: &std::path::Path,
+    args: &[&str],
+    extra: &[(&str, String)],
+) -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
+        .args(args)
+        .env("GAPURA_BIND", "127.0.0.1:0")
+        .env("GAPURA_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/g.db?mode=rwc", dir.display()),
+        )
+        .env("GAPURA_KEYS_DIR", dir.join("keys"))
+        .env("GAPURA_ADMIN_PASSWORD", "admin-password-for-tests")
+        .env_remove("REDIS_URL")
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(
+            std::fs::File::create(dir.join("stderr.log"))
+                .map(Stdio::from)
+                .unwrap_or(Stdio::null()),
+        )
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let log_path = dir.join("stdout.log");
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut log = std::fs::File::create(log_path).ok();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(f) = log.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["fields"]["message"] == "Gapura is listening"
+            {
+                let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+    });
+    let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(addr) => addr,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gapura serve did not report its address");
+        }
+    };
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/health/ready"))
+            .send()
+            .await
+            && r.status() == 200
+        {
+            return (child, port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("gapura serve did not become ready");
+}
+
+/// Sends SIGTERM and waits for the exit status.
+pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("gapura did not stop after SIGTERM");
+}

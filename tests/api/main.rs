@@ -29,6 +29,8 @@ mod mfa_support;
 mod mfa_totp;
 mod negative;
 mod opd_tree;
+mod operations;
+mod password_change;
 mod scim;
 mod sessions;
 mod softkey;
