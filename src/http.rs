@@ -243,6 +243,67 @@ pub fn request_cookie(req: &HttpRequest, base: &str) -> Option<Cookie<'static>> 
     req.cookie(&name)
 }
 
+/// The value of one of Gapura's cookies (`base` without the `__Host-` prefix).
+pub fn cookie_value(state: &AppState, req: &HttpRequest, base: &str) -> Option<String> {
+    req.cookie(&state.cookie_name(base))
+        .map(|c| c.value().to_owned())
+}
+
+/// This browser's live SSO session, if any (see `session::current`).
+pub async fn current_session(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<(String, crate::session::SsoSession)>, crate::store::StoreError> {
+    let cookie = cookie_value(state, req, crate::session::COOKIE);
+    crate::session::current(state, cookie.as_deref()).await
+}
+
+/// The session cookie for a session just started or renewed.
+pub fn session_cookie(state: &AppState, value: &str) -> Cookie<'static> {
+    cookie(state, crate::session::COOKIE, value.to_owned())
+}
+
+pub fn session_removal_cookie(state: &AppState) -> Cookie<'static> {
+    removal_cookie(state, crate::session::COOKIE)
+}
+
+/// The browser a pending authorization request is bound to.
+pub fn browser(state: &AppState, req: &HttpRequest) -> crate::oidc::pending::Browser {
+    let value = cookie_value(state, req, crate::oidc::pending::BROWSER_COOKIE);
+    crate::oidc::pending::Browser::of(value.as_deref())
+}
+
+/// The cookie that names a browser seen for the first time.
+pub fn browser_cookie(
+    state: &AppState,
+    browser: &crate::oidc::pending::Browser,
+) -> Option<Cookie<'static>> {
+    browser
+        .new_cookie()
+        .map(|v| cookie(state, crate::oidc::pending::BROWSER_COOKIE, v.to_owned()))
+}
+
+/// Opens the sealed pending request `sealed` that this browser presents.
+pub fn open_pending(
+    state: &AppState,
+    req: &HttpRequest,
+    sealed: &str,
+) -> Result<crate::oidc::authorize::AuthRequest, crate::oidc::pending::Refused> {
+    let browser = cookie_value(state, req, crate::oidc::pending::BROWSER_COOKIE);
+    crate::oidc::pending::open(state, browser.as_deref(), sealed)
+}
+
+/// The page language: `ui_locales` (first supported tag) > `lang` cookie >
+/// `Accept-Language` > Indonesian.
+pub fn lang(req: &HttpRequest, ui_locales: Option<&str>) -> crate::ui::Lang {
+    let cookie = request_cookie(req, crate::ui::LANG_COOKIE);
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::ui::Lang::negotiate(ui_locales, cookie.as_ref().map(|c| c.value()), accept)
+}
+
 /// The CSRF token for this browser's forms, and the cookie to set if it had none.
 /// Double submit: the form carries HMAC(cookie value), the cookie carries the value.
 pub fn csrf_token(state: &AppState, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {

@@ -7,10 +7,9 @@
 //! expiry triggers back-channel logout like any other ending).
 
 use crate::crypto::{random_token, token_digest};
+use crate::domain::RequestMeta;
 use crate::state::AppState;
 use crate::store::StoreError;
-use actix_web::HttpRequest;
-use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 pub const COOKIE: &str = "gapura_session";
@@ -72,18 +71,19 @@ pub async fn load(state: &AppState, handle: &str) -> Result<Option<SsoSession>, 
     state.store.get_json(&key(handle)).await
 }
 
-/// The live session of this browser, if any, as `(handle, session)`.
+/// The live session of the browser that presented `cookie` (its session cookie's
+/// value), if any, as `(handle, session)`.
 pub async fn current(
     state: &AppState,
-    req: &HttpRequest,
+    cookie: Option<&str>,
 ) -> Result<Option<(String, SsoSession)>, StoreError> {
-    let Some(cookie) = req.cookie(&state.cookie_name(COOKIE)) else {
+    let Some(cookie) = cookie else {
         return Ok(None);
     };
-    if cookie.value().len() > 100 {
+    if cookie.len() > 100 {
         return Ok(None);
     }
-    let handle = token_digest(cookie.value());
+    let handle = token_digest(cookie);
     let Some(session) = load(state, &handle).await? else {
         return Ok(None);
     };
@@ -124,7 +124,7 @@ pub struct Started {
 /// Starts a fresh session (new cookie value: no fixation) after a successful login.
 pub async fn start(
     state: &AppState,
-    req: &HttpRequest,
+    meta: &RequestMeta,
     user_id: &str,
     acr: &str,
     amr: Vec<String>,
@@ -139,12 +139,8 @@ pub async fn start(
         created_at: now,
         last_seen: now,
         clients: Vec::new(),
-        ip: crate::http::client_ip(req),
-        user_agent: req
-            .headers()
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(200).collect()),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
         login_id: random_token(16),
     };
     let cookie_value = random_token(32);
@@ -173,14 +169,14 @@ pub enum Renewal {
 /// just made. The old handle dies.
 pub async fn renew(
     state: &AppState,
-    req: &HttpRequest,
+    meta: &RequestMeta,
     old_handle: &str,
     old: &SsoSession,
     acr: &str,
     amr: Vec<String>,
     how: Renewal,
 ) -> Result<Started, StoreError> {
-    let mut started = start(state, req, &old.user_id, acr, amr).await?;
+    let mut started = start(state, meta, &old.user_id, acr, amr).await?;
     started.session.sid = old.sid.clone();
     started.session.clients = old.clients.clone();
     started.session.created_at = old.created_at;
@@ -227,12 +223,4 @@ pub async fn of_user(
     }
     out.sort_by_key(|(_, s)| std::cmp::Reverse(s.last_seen));
     Ok(out)
-}
-
-pub fn cookie(state: &AppState, value: &str) -> Cookie<'static> {
-    crate::http::cookie(state, COOKIE, value.to_owned())
-}
-
-pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
-    crate::http::removal_cookie(state, COOKIE)
 }

@@ -347,7 +347,7 @@ async fn split_listeners(
 }
 
 async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
-    crate::ui::PageError::NotFound.page(&req, crate::ui::Lang::detect(&req, None))
+    crate::ui::PageError::NotFound.page(&req, crate::http::lang(&req, None))
 }
 
 /// Background work of every instance: back-channel deliveries (every 2 s), session

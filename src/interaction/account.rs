@@ -8,7 +8,7 @@ use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, factors, recovery};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
-use crate::ui::{self, Lang, PageError, pages::FactorLine, pages::SecurityPage, wib};
+use crate::ui::{self, PageError, pages::FactorLine, pages::SecurityPage, wib};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -68,7 +68,7 @@ async fn form_context(
     form: &Params,
 ) -> Result<(Ctx, factors::Summary), HttpResponse> {
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
+        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
     let ctx = mfa::context(state, req, "").await?;
     let summary = factors::summary(&state.db, &ctx.user.id)

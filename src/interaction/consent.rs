@@ -9,7 +9,7 @@ use crate::http_error::HtmlError;
 use crate::oidc::authorize::{self, AuthRequest};
 use crate::state::AppState;
 use crate::ui::{
-    self, Lang, PageError,
+    self, PageError,
     pages::{ConsentPage, ScopeLine},
 };
 use actix_web::http::StatusCode;
@@ -22,7 +22,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let req_id = params.get("req").unwrap_or_default();
     let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
-    let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let lang = crate::http::lang(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let Some(ar) = ar else {
         return PageError::Expired.page(&req, lang);
     };
@@ -114,7 +114,7 @@ pub async fn submit(
     let (redirect_uri, client_state) = (ar.redirect_uri.clone(), ar.state.clone());
     let result = async {
         crate::consent::remember(&state, &sso.user_id, &ar.client_id, &scope).await?;
-        let browser = crate::oidc::pending::Browser::of(&state, &req);
+        let browser = crate::http::browser(&state, &req);
         authorize::proceed(
             &state,
             &browser,

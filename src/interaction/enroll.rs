@@ -8,7 +8,6 @@ use super::mfa::{self, Ctx};
 use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, amr, factors, recovery, totp, webauthn as passkeys};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
-use crate::session;
 use crate::state::AppState;
 use crate::ui::{self, Lang, PageError, pages::EnrollPage, pages::RecoveryCodesPage};
 use actix_web::http::StatusCode;
@@ -118,7 +117,7 @@ async fn form_context(
     form: &Params,
 ) -> Result<(Ctx, factors::Summary), HttpResponse> {
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
+        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
     let ctx = mfa::context(state, req, form.get("req").unwrap_or_default()).await?;
     let summary = guard(state, &ctx).await?;
@@ -320,7 +319,7 @@ async fn enrolled(
     }
     let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
     let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);
-    let _ = resp.add_cookie(&session::cookie(state, &started.cookie_value));
+    let _ = resp.add_cookie(&crate::http::session_cookie(state, &started.cookie_value));
     resp
 }
 

@@ -1,15 +1,14 @@
 //! Home page: who is logged in, with a logout button.
 
 use crate::http::csrf_token;
-use crate::session;
 use crate::state::AppState;
-use crate::ui::{self, Lang, PageError, pages::HomePage};
+use crate::ui::{self, PageError, pages::HomePage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let lang = Lang::detect(&req, None);
-    let user = match session::current(&state, &req).await {
+    let lang = crate::http::lang(&req, None);
+    let user = match crate::http::current_session(&state, &req).await {
         Ok(Some((_, s))) => crate::users::find_by_id(&state.db, &s.user_id)
             .await
             .ok()

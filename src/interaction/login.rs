@@ -28,7 +28,7 @@ fn lang_for(
         return (l, Some(cookie));
     }
     (
-        Lang::detect(req, ar.and_then(|a| a.ui_locales.as_deref())),
+        crate::http::lang(req, ar.and_then(|a| a.ui_locales.as_deref())),
         None,
     )
 }
@@ -45,7 +45,7 @@ enum LoginError {
 /// `None` without one, or when it is not this browser's, altered or expired.
 pub fn pending(state: &AppState, req: &HttpRequest, id: Option<&str>) -> Option<AuthRequest> {
     let sealed = id.filter(|r| !r.is_empty())?;
-    match crate::oidc::pending::open(state, req, sealed) {
+    match crate::http::open_pending(state, req, sealed) {
         Ok(ar) => Some(ar),
         Err(why) => {
             tracing::info!(?why, "pending authorization request refused");
@@ -169,7 +169,7 @@ pub async fn submit(
         Ok(p) => p,
         Err(page) => return page.into(),
     };
-    let lang = Lang::detect(&req, None);
+    let lang = crate::http::lang(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return PageError::Csrf.page(&req, lang);
     }
@@ -178,7 +178,7 @@ pub async fn submit(
     if !req_id.is_empty() && ar.is_none() {
         return PageError::Expired.page(&req, lang);
     }
-    let lang = Lang::detect(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let lang = crate::http::lang(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let login = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
 
@@ -331,12 +331,15 @@ pub async fn establish(
     lang: Lang,
 ) -> HttpResponse {
     let method = amr.join(" ");
-    let previous = session::current(state, req).await.ok().flatten();
+    let previous = crate::http::current_session(state, req)
+        .await
+        .ok()
+        .flatten();
     let started = match previous {
         Some((old_handle, old)) if old.user_id == user.id => {
             session::renew(
                 state,
-                req,
+                &crate::http::meta(req),
                 &old_handle,
                 &old,
                 acr,
@@ -358,7 +361,7 @@ pub async fn establish(
             {
                 return PageError::Unavailable.page(req, lang);
             }
-            session::start(state, req, &user.id, acr, amr).await
+            session::start(state, &crate::http::meta(req), &user.id, acr, amr).await
         }
     };
     let Ok(started) = started else {
@@ -377,7 +380,7 @@ pub async fn establish(
         "/"
     };
     let mut resp = continue_request(state, req, pending_request, handle, sso, fallback).await;
-    let _ = resp.add_cookie(&session::cookie(state, &cookie_value));
+    let _ = resp.add_cookie(&crate::http::session_cookie(state, &cookie_value));
     resp
 }
 
@@ -397,7 +400,7 @@ pub async fn continue_request(
         Some((_, ar)) => {
             let redirect_uri = ar.redirect_uri.clone();
             let client_state = ar.state.clone();
-            let browser = crate::oidc::pending::Browser::of(state, req);
+            let browser = crate::http::browser(state, req);
             match authorize::proceed(state, &browser, ar, Some((handle, sso)), None).await {
                 Ok(r) => r,
                 Err(e) => {

@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
 use crate::oidc::authorize;
 use crate::state::AppState;
-use crate::ui::{self, Lang, PageError, pages::MfaPage};
+use crate::ui::{self, PageError, pages::MfaPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -85,7 +85,7 @@ async fn checked(
 ) -> Result<(Params, Ctx), HttpResponse> {
     let form = crate::ui::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.page(req, Lang::detect(req, None)));
+        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
     let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
     let locked = match locked_out(state, &ctx.user.id).await {
@@ -274,7 +274,7 @@ pub async fn continue_after(
         Err(page) => return page.into(),
     };
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return PageError::Csrf.page(&req, Lang::detect(&req, None));
+        return PageError::Csrf.page(&req, crate::http::lang(&req, None));
     }
     let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
         Ok(c) => c,

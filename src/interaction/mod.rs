@@ -49,14 +49,14 @@ pub fn pending_form(
 ) -> Result<PendingForm, HtmlError> {
     let form = crate::ui::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.at(req, Lang::detect(req, None)));
+        return Err(PageError::Csrf.at(req, crate::http::lang(req, None)));
     }
     let req_id = form.get("req").unwrap_or_default().to_owned();
     let ar = login::pending(state, req, Some(&req_id));
     if !req_id.is_empty() && ar.is_none() {
-        return Err(PageError::Expired.at(req, Lang::detect(req, None)));
+        return Err(PageError::Expired.at(req, crate::http::lang(req, None)));
     }
-    let lang = Lang::detect(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let lang = crate::http::lang(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     Ok(PendingForm {
         form,
         req_id,
@@ -72,7 +72,7 @@ pub async fn login_session(
     req: &HttpRequest,
     lang: Lang,
 ) -> Result<(String, SsoSession), HtmlError> {
-    match crate::session::current(state, req).await {
+    match crate::http::current_session(state, req).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(PageError::Expired.at(req, lang)),
         Err(e) => {

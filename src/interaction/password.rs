@@ -105,7 +105,7 @@ pub async fn submit(
         Err(page) => return page.into(),
     };
     if !csrf_valid(&state, &req, form.get("csrf")) {
-        return ui::PageError::Csrf.page(&req, Lang::detect(&req, None));
+        return ui::PageError::Csrf.page(&req, crate::http::lang(&req, None));
     }
     let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
         Ok(c) => c,

@@ -57,11 +57,11 @@ pub async fn context(
     req_id: &str,
 ) -> Result<Ctx, HttpResponse> {
     let ar = pending(state, req, Some(req_id));
-    let lang = Lang::detect(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+    let lang = crate::http::lang(req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     if !req_id.is_empty() && ar.is_none() {
         return Err(PageError::Expired.page(req, lang));
     }
-    let (handle, sso) = match session::current(state, req).await {
+    let (handle, sso) = match crate::http::current_session(state, req).await {
         Ok(Some(s)) => s,
         Ok(None) if req_id.is_empty() => return Err(see_other("/login")),
         Ok(None) => return Err(see_other(&format!("/login?req={req_id}"))),
@@ -92,7 +92,7 @@ pub async fn elevate(
     let (amr, acr) = authn::combine(&ctx.sso.amr, methods);
     session::renew(
         state,
-        req,
+        &crate::http::meta(req),
         &ctx.handle,
         &ctx.sso,
         acr.as_str(),
@@ -137,7 +137,7 @@ pub async fn stepped_up(
         "/account/security",
     )
     .await;
-    let _ = resp.add_cookie(&session::cookie(state, &started.cookie_value));
+    let _ = resp.add_cookie(&crate::http::session_cookie(state, &started.cookie_value));
     resp
 }
 

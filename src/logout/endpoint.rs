@@ -14,7 +14,7 @@ use super::{EndReason, end_session};
 use crate::clients::{self, Client};
 use crate::http::{Params, csrf_token, csrf_valid, form_params};
 use crate::oidc::tokens::verify_own;
-use crate::session::{self, SsoSession};
+use crate::session::SsoSession;
 use crate::state::AppState;
 use crate::ui::pages::{FrontChannelFrame, LoggedOutPage, LogoutConfirmPage};
 use crate::ui::{self, Lang, PageError};
@@ -76,12 +76,12 @@ async fn logout_post(
 ) -> HttpResponse {
     match form_params(&req, &body) {
         Ok(p) => handle(&req, &state, p).await,
-        Err(_) => PageError::BadRequest.page(&req, Lang::detect(&req, None)),
+        Err(_) => PageError::BadRequest.page(&req, crate::http::lang(&req, None)),
     }
 }
 
 async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse {
-    let lang = Lang::detect(req, p.get("ui_locales"));
+    let lang = crate::http::lang(req, p.get("ui_locales"));
     if p.ensure_clean().is_err() {
         return PageError::BadRequest.page(req, lang);
     }
@@ -121,7 +121,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
         sid: String::new(),
         expires_at: state.now() + PENDING_TTL,
     };
-    let current = match session::current(state, req).await {
+    let current = match crate::http::current_session(state, req).await {
         Ok(c) => c,
         Err(_) => return PageError::Unavailable.page(req, lang),
     };
@@ -159,7 +159,7 @@ async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes)
         Ok(p) => p,
         Err(page) => return page.into(),
     };
-    let lang = Lang::detect(&req, None);
+    let lang = crate::http::lang(&req, None);
     if !csrf_valid(&state, &req, form.get("csrf")) {
         return PageError::Csrf.page(&req, lang);
     }
@@ -170,8 +170,8 @@ async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes)
         },
         None => None,
     };
-    let lang = Lang::detect(&req, pending.as_ref().and_then(|p| p.ui_locales.as_deref()));
-    match session::current(&state, &req).await {
+    let lang = crate::http::lang(&req, pending.as_ref().and_then(|p| p.ui_locales.as_deref()));
+    match crate::http::current_session(&state, &req).await {
         // A confirmation made for another session (another browser, or a session
         // since replaced) does not return to its application.
         Ok(Some((handle, s))) => {
@@ -255,6 +255,6 @@ async fn finish(
             ui::render_with_frames(StatusCode::OK, &page, &origins)
         }
     };
-    let _ = resp.add_cookie(&session::removal_cookie(state));
+    let _ = resp.add_cookie(&crate::http::session_removal_cookie(state));
     resp
 }

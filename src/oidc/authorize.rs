@@ -14,7 +14,7 @@ use crate::http::{Params, see_other};
 use crate::oidc::pending::Browser;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
-use crate::ui::{Lang, PageError};
+use crate::ui::PageError;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -92,12 +92,12 @@ pub async fn authorize_post(
 ) -> HttpResponse {
     match crate::http::form_params(&req, &body) {
         Ok(params) => handle(&req, &state, params).await,
-        Err(_) => PageError::BadRequest.page(&req, Lang::detect(&req, None)),
+        Err(_) => PageError::BadRequest.page(&req, crate::http::lang(&req, None)),
     }
 }
 
 async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResponse {
-    let lang = Lang::detect(req, params.get("ui_locales"));
+    let lang = crate::http::lang(req, params.get("ui_locales"));
     let client = match trusted_client(state, &params).await {
         Ok(c) => c,
         Err(page) => return page.page(req, lang),
@@ -110,8 +110,8 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
     };
     match validate(state, &client, &params) {
         Ok(ar) => {
-            let browser = Browser::of(state, req);
-            let result = match session::current(state, req).await {
+            let browser = crate::http::browser(state, req);
+            let result = match crate::http::current_session(state, req).await {
                 Ok(current) => proceed(state, &browser, ar, current, None).await,
                 Err(e) => Err(OAuthError::from(e)),
             };
@@ -477,7 +477,7 @@ pub async fn proceed(
 fn to_page(state: &AppState, browser: &Browser, ar: &AuthRequest, page: &str) -> HttpResponse {
     let sealed = super::pending::seal(state, browser, ar);
     let mut resp = see_other(&format!("{page}?req={sealed}"));
-    if let Some(c) = browser.cookie(state) {
+    if let Some(c) = crate::http::browser_cookie(state, browser) {
         let _ = resp.add_cookie(&c);
     }
     resp

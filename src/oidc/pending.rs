@@ -17,8 +17,6 @@
 use super::authorize::AuthRequest;
 use crate::crypto::{random_token, token_digest};
 use crate::state::AppState;
-use actix_web::HttpRequest;
-use actix_web::cookie::Cookie;
 use serde::{Deserialize, Serialize};
 
 pub const PENDING_TTL: i64 = 1800;
@@ -34,10 +32,11 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub fn of(state: &AppState, req: &HttpRequest) -> Self {
-        match req.cookie(&state.cookie_name(BROWSER_COOKIE)) {
-            Some(c) if c.value().len() == 43 => Self {
-                value: c.value().to_owned(),
+    /// The browser that presented `cookie` (its `gapura_browser` value), or a new one.
+    pub fn of(cookie: Option<&str>) -> Self {
+        match cookie {
+            Some(c) if c.len() == 43 => Self {
+                value: c.to_owned(),
                 new: false,
             },
             _ => Self {
@@ -51,10 +50,9 @@ impl Browser {
         token_digest(&self.value)
     }
 
-    /// The cookie to set when this browser had none.
-    pub fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
-        self.new
-            .then(|| crate::http::cookie(state, BROWSER_COOKIE, self.value.clone()))
+    /// The cookie value to set when this browser had none.
+    pub fn new_cookie(&self) -> Option<&str> {
+        self.new.then_some(self.value.as_str())
     }
 }
 
@@ -84,8 +82,13 @@ pub enum Refused {
     Expired,
 }
 
-/// Opens a sealed request presented by this browser.
-pub fn open(state: &AppState, req: &HttpRequest, sealed: &str) -> Result<AuthRequest, Refused> {
+/// Opens a sealed request presented by the browser whose `gapura_browser` cookie is
+/// `browser_cookie`.
+pub fn open(
+    state: &AppState,
+    browser_cookie: Option<&str>,
+    sealed: &str,
+) -> Result<AuthRequest, Refused> {
     if sealed.len() > MAX_SEALED {
         return Err(Refused::Malformed);
     }
@@ -94,9 +97,7 @@ pub fn open(state: &AppState, req: &HttpRequest, sealed: &str) -> Result<AuthReq
         .decrypt(sealed, AAD)
         .map_err(|_| Refused::Malformed)?;
     let envelope: Envelope = serde_json::from_slice(&plain).map_err(|_| Refused::Malformed)?;
-    let browser = req
-        .cookie(&state.cookie_name(BROWSER_COOKIE))
-        .map(|c| token_digest(c.value()));
+    let browser = browser_cookie.map(token_digest);
     if browser.as_deref() != Some(envelope.b.as_str()) {
         tracing::warn!(client_id = %envelope.ar.client_id, "pending request presented by another browser");
         return Err(Refused::OtherBrowser);

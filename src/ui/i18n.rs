@@ -1,7 +1,5 @@
 //! Texts of the pages in Bahasa Indonesia (default) and English.
 
-use actix_web::HttpRequest;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Id,
@@ -32,20 +30,17 @@ impl Lang {
         }
     }
 
-    /// `ui_locales` (first supported tag) > `lang` cookie > `Accept-Language` > Indonesian.
-    pub fn detect(req: &HttpRequest, ui_locales: Option<&str>) -> Lang {
-        if let Some(l) = ui_locales.and_then(|u| u.split(' ').find_map(Lang::parse)) {
-            return l;
-        }
-        if let Some(l) =
-            crate::http::request_cookie(req, LANG_COOKIE).and_then(|c| Lang::parse(c.value()))
-        {
-            return l;
-        }
-        req.headers()
-            .get("accept-language")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').find_map(Lang::parse))
+    /// `ui_locales` (first supported tag) > `lang` cookie > `Accept-Language` >
+    /// Indonesian (the edge reads the three from the request: `http::lang`).
+    pub fn negotiate(
+        ui_locales: Option<&str>,
+        cookie: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> Lang {
+        ui_locales
+            .and_then(|u| u.split(' ').find_map(Lang::parse))
+            .or_else(|| cookie.and_then(Lang::parse))
+            .or_else(|| accept_language.and_then(|v| v.split(',').find_map(Lang::parse)))
             .unwrap_or(Lang::Id)
     }
 

@@ -71,7 +71,7 @@ pub fn page_params(
     raw: &[u8],
 ) -> Result<crate::http::Params, crate::http_error::HtmlError> {
     crate::http::Params::parse(raw)
-        .map_err(|_| PageError::BadRequest.at(req, Lang::detect(req, None)))
+        .map_err(|_| PageError::BadRequest.at(req, crate::http::lang(req, None)))
 }
 
 /// Why a request gets an error page instead of a redirect back to a client. The
