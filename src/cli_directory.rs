@@ -268,7 +268,7 @@ pub async fn opd(state: &AppState, cmd: OpdCommand, json_out: bool) -> anyhow::R
         .select_only()
         .column(user_account::Column::OpdCode)
         .column_as(user_account::Column::Id.count(), "n")
-        .filter(user_account::Column::Status.eq("active"))
+        .filter(user_account::Column::Status.eq(user_account::AccountStatus::Active))
         .filter(user_account::Column::OpdCode.is_not_null())
         .group_by(user_account::Column::OpdCode)
         .into_tuple::<(String, i64)>()

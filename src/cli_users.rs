@@ -104,7 +104,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
         }
         UserCommand::Suspend { login, reason } => {
             let user = find(state, &login).await?;
-            if user.status == "suspended" {
+            if user.status == crate::users::AccountStatus::Suspended {
                 println!("account {login} was already suspended");
             } else {
                 suspend::suspend(state, user, reason.trim(), "cli").await?;
@@ -153,10 +153,10 @@ async fn list(state: &AppState, args: UserList, json_out: bool) -> anyhow::Resul
         restrict = restrict.add(people::in_units(&[unit.path], &[]));
     }
     if let Some(status) = &args.status {
-        if !["active", "suspended"].contains(&status.as_str()) {
+        let Some(status) = user_account::AccountStatus::parse(status) else {
             bail!("--status is `active` or `suspended`");
-        }
-        restrict = restrict.add(user_account::Column::Status.eq(status.as_str()));
+        };
+        restrict = restrict.add(user_account::Column::Status.eq(status));
     }
     if args.limit == 0 {
         bail!("--limit must be at least 1");
@@ -180,7 +180,7 @@ async fn list(state: &AppState, args: UserList, json_out: bool) -> anyhow::Resul
     if json_out {
         let v: Vec<_> = rows
             .iter()
-            .map(|u| json!({"id": u.id, "username": u.username, "nip": u.nip, "name": users::display_name(u), "email": u.email, "opd": u.opd_code, "jabatan": u.jabatan, "status": u.status, "suspended_at": when_json(u.suspended_at), "is_admin": u.is_admin, "created_at": when(u.created_at)}))
+            .map(|u| json!({"id": u.id, "username": u.username, "nip": u.nip, "name": users::display_name(u), "email": u.email, "opd": u.opd_code, "jabatan": u.jabatan, "status": u.status.as_str(), "suspended_at": when_json(u.suspended_at), "is_admin": u.is_admin, "created_at": when(u.created_at)}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -242,7 +242,7 @@ async fn show(state: &AppState, u: &User, json_out: bool) -> anyhow::Result<()> 
             "email_verified": u.email_verified,
             "phone": u.phone,
             "is_admin": u.is_admin,
-            "status": u.status,
+            "status": u.status.as_str(),
             "suspended_at": when_json(u.suspended_at),
             "suspended_reason": u.suspended_reason,
             "opd": unit.as_ref().map(|o| json!({"code": o.code, "name": o.name})).or_else(|| u.opd_code.as_ref().map(|c| json!({"code": c}))),
@@ -276,7 +276,7 @@ async fn show(state: &AppState, u: &User, json_out: bool) -> anyhow::Result<()> 
     println!("e-mail:         {}", or_dash(&u.email));
     println!("phone:          {}", or_dash(&u.phone));
     println!("administrator:  {}", if u.is_admin { "yes" } else { "no" });
-    if u.status == "suspended" {
+    if u.status == crate::users::AccountStatus::Suspended {
         println!(
             "status:         suspended since {}: {}",
             when_or_dash(u.suspended_at),

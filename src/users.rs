@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+pub use user_account::AccountStatus;
 pub use user_account::Model as User;
 
 #[derive(Debug, Default)]
@@ -135,7 +136,7 @@ pub async fn create(
         password_hash: Set(password_hash),
         is_admin: Set(new.is_admin),
         password_change_required: Set(new.password_change_required && new.password.is_some()),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         created_at: Set(now),
         updated_at: Set(now),
         name_search: Set(Some(search_key(&new.name))),
@@ -274,7 +275,7 @@ pub fn search_key(name: &str) -> String {
 }
 
 pub fn is_active(user: &User) -> bool {
-    user.status == "active"
+    user.status == AccountStatus::Active
 }
 
 #[cfg(test)]
@@ -297,7 +298,7 @@ mod tests {
             jabatan: None,
             password_hash: None,
             is_admin: false,
-            status: "active".into(),
+            status: AccountStatus::Active,
             created_at: 0,
             updated_at: 0,
             nik: None,

@@ -1,6 +1,46 @@
 //! A person who can log in: an ASN (login name = NIP) or an operator account.
 use sea_orm::entity::prelude::*;
 
+/// Whether an account may be used (stored as `active` / `suspended`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AccountStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "suspended" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the stored spelling (reports, tests).
+impl PartialEq<&str> for AccountStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// `Debug` is written by hand: the NIK and the password hash never reach a log.
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_account")]
@@ -26,8 +66,8 @@ pub struct Model {
     /// PHC string (argon2id); `None` for accounts that cannot use a password.
     pub password_hash: Option<String>,
     pub is_admin: bool,
-    /// `active` or `suspended`: accounts are never deleted.
-    pub status: String,
+    /// Accounts are never deleted: they are suspended.
+    pub status: AccountStatus,
     pub created_at: i64,
     pub updated_at: i64,
     /// NIK: personal data, masked everywhere but for permitted administrators.

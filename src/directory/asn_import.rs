@@ -12,6 +12,7 @@ use super::report::ImportReport;
 use super::{DirectoryError, suspend};
 use crate::audit::AuditEvent;
 use crate::state::AppState;
+use entity::user_account::AccountStatus;
 use entity::{opd, role_assignment, user_account};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -122,9 +123,9 @@ pub async fn import<R: Read>(
         };
         let old = known.get(&rec.nip);
         let (status, reason, at) = match old {
-            None if ends => ("suspended", Some(ked_reason()), Some(now)),
-            None => ("active", None, None),
-            Some(k) if k.status == "active" && ends && opts.sync => {
+            None if ends => (AccountStatus::Suspended, Some(ked_reason()), Some(now)),
+            None => (AccountStatus::Active, None, None),
+            Some(k) if k.status == AccountStatus::Active && ends && opts.sync => {
                 suspended.push((k.id.clone(), ked_reason()));
                 report.suspended += 1;
                 if report.preview.len() < 40 && opts.dry_run {
@@ -132,27 +133,19 @@ pub async fn import<R: Read>(
                         .preview
                         .push(format!("suspend {} (kedudukan {})", rec.nip, rec.kedudukan));
                 }
-                ("suspended", Some(ked_reason()), Some(now))
+                (AccountStatus::Suspended, Some(ked_reason()), Some(now))
             }
             Some(k)
-                if k.status != "active"
+                if k.status != AccountStatus::Active
                     && !ends
                     && k.suspended_reason
                         .as_deref()
                         .is_some_and(|r| r.starts_with(SYNC_REASON)) =>
             {
                 report.reactivated += 1;
-                ("active", None, None)
+                (AccountStatus::Active, None, None)
             }
-            Some(k) => (
-                if k.status == "active" {
-                    "active"
-                } else {
-                    "suspended"
-                },
-                k.suspended_reason.clone(),
-                k.suspended_at,
-            ),
+            Some(k) => (k.status, k.suspended_reason.clone(), k.suspended_at),
         };
         let changed_status = old.is_some_and(|k| k.status != status);
         match old {
@@ -198,7 +191,7 @@ pub async fn import<R: Read>(
     }
     if opts.sync {
         for (nip, k) in &known {
-            if k.status == "active" && !k.is_admin && !seen.contains_key(nip) {
+            if k.status == AccountStatus::Active && !k.is_admin && !seen.contains_key(nip) {
                 suspended.push((k.id.clone(), format!("{SYNC_REASON} missing from the file")));
                 report.suspended += 1;
                 if report.preview.len() < 40 && opts.dry_run {
@@ -223,7 +216,10 @@ pub async fn import<R: Read>(
         .collect();
     for chunk in missing.chunks(BATCH) {
         user_account::Entity::update_many()
-            .col_expr(user_account::Column::Status, Expr::value("suspended"))
+            .col_expr(
+                user_account::Column::Status,
+                Expr::value(AccountStatus::Suspended.as_str()),
+            )
             .col_expr(user_account::Column::SuspendedAt, Expr::value(now))
             .col_expr(
                 user_account::Column::SuspendedReason,

@@ -5,6 +5,7 @@ use super::DirectoryError;
 use super::asn_row::AsnRecord;
 use crate::state::AppState;
 use entity::user_account;
+use entity::user_account::AccountStatus;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -43,7 +44,7 @@ struct Row {
     golongan: Option<String>,
     review: Option<String>,
     is_admin: bool,
-    status: String,
+    status: AccountStatus,
     created_at: i64,
     suspended_at: Option<i64>,
     suspended_reason: Option<String>,
@@ -57,7 +58,7 @@ pub struct Known {
     pub email_verified: bool,
     pub opd_code: Option<String>,
     pub is_admin: bool,
-    pub status: String,
+    pub status: AccountStatus,
     pub created_at: i64,
     pub suspended_at: Option<i64>,
     pub suspended_reason: Option<String>,
@@ -164,7 +165,7 @@ pub async fn load_known(
 pub fn active_model(
     r: &AsnRecord,
     known: Option<&Known>,
-    status: &str,
+    status: AccountStatus,
     reason: Option<String>,
     suspended_at: Option<i64>,
     now: i64,
@@ -184,7 +185,7 @@ pub fn active_model(
         opd_code: Set(Some(r.opd_code.clone())),
         jabatan: Set(r.jabatan.clone()),
         is_admin: Set(known.is_some_and(|k| k.is_admin)),
-        status: Set(status.to_owned()),
+        status: Set(status),
         created_at: Set(known.map_or(now, |k| k.created_at)),
         updated_at: Set(now),
         nik: Set(r.nik.clone()),

@@ -139,7 +139,7 @@ pub fn admin_view(u: &User, reveal_nik: bool) -> AdminPerson {
             .as_deref()
             .map(|r| r.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
-        status: u.status.clone(),
+        status: u.status.to_string(),
         suspended_at: u.suspended_at,
         suspended_reason: u.suspended_reason.clone(),
         is_admin: u.is_admin,

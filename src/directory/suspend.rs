@@ -6,6 +6,7 @@
 use super::DirectoryError;
 use crate::audit::AuditEvent;
 use crate::state::AppState;
+use entity::user_account::AccountStatus;
 use entity::{grant, user_account};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
@@ -45,7 +46,7 @@ pub async fn suspend(
 ) -> Result<user_account::Model, DirectoryError> {
     let id = user.id.clone();
     let mut a: user_account::ActiveModel = user.into();
-    a.status = Set("suspended".into());
+    a.status = Set(AccountStatus::Suspended);
     a.suspended_at = Set(Some(state.now()));
     a.suspended_reason = Set(Some(reason.to_owned()));
     a.updated_at = Set(state.now());
@@ -62,7 +63,7 @@ pub async fn reactivate(
 ) -> Result<user_account::Model, DirectoryError> {
     let id = user.id.clone();
     let mut a: user_account::ActiveModel = user.into();
-    a.status = Set("active".into());
+    a.status = Set(AccountStatus::Active);
     a.suspended_at = Set(None);
     a.suspended_reason = Set(None);
     a.updated_at = Set(state.now());

@@ -38,7 +38,7 @@ async fn resources(
     } else {
         user_account::Entity::find()
             .filter(user_account::Column::OpdCode.is_in(codes))
-            .filter(user_account::Column::Status.eq("active"))
+            .filter(user_account::Column::Status.eq(user_account::AccountStatus::Active))
             .order_by_asc(user_account::Column::Username)
             .all(&state.db)
             .await?

@@ -231,7 +231,7 @@ async fn suspended_accounts_cannot_log_in() {
     let app = spawn_app().await;
     let siti = app.siti().await;
     let mut active: entity::user_account::ActiveModel = siti.into();
-    active.status = Set("suspended".into());
+    active.status = Set(gapura::users::AccountStatus::Suspended);
     active.update(&app.state.db).await.unwrap();
     let (c, _) = app.web_client().await;
     let url = format!(
