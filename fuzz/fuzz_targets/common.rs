@@ -45,6 +45,8 @@ pub fn client(public: bool) -> Client {
         active: true,
         nik_allowed: false,
         role_claims: RoleClaims::ALL,
+        created_at: NOW,
+        updated_at: NOW,
     }
 }
 
