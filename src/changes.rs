@@ -68,7 +68,7 @@ pub async fn check(
 
 /// Runs for the life of the server. The first read only takes the baseline (the
 /// caches start empty).
-pub fn spawn_watcher(state: actix_web::web::Data<AppState>) {
+pub fn spawn_watcher(state: std::sync::Arc<AppState>) {
     tokio::spawn(async move {
         let mut seen = match epochs(&state.db).await {
             Ok(v) => v,

@@ -5,7 +5,7 @@
 //! OIDC Core §3.1.2.6, RFC 6750 §3.1 and RFC 7009 §2.2.1. Token-style endpoints
 //! answer with the JSON body of RFC 6749 §5.2; the authorization endpoint turns
 //! the same value into a redirect (see `oidc::authorize`). Internal detail is
-//! logged, never sent. Its HTTP form (status, body, headers) is in `crate::http_error`.
+//! logged, never sent. Its HTTP form (status, body, headers) is in `crate::http::error`.
 
 use serde::Serialize;
 
@@ -104,14 +104,14 @@ impl OAuthError {
     /// An internal failure: logged here with its detail, answered without it.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(ErrorCode::ServerError, crate::http_error::INTERNAL)
+        Self::new(ErrorCode::ServerError, crate::http::error::INTERNAL)
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");
         Self::new(
             ErrorCode::TemporarilyUnavailable,
-            crate::http_error::UNAVAILABLE,
+            crate::http::error::UNAVAILABLE,
         )
     }
 

@@ -1,7 +1,6 @@
 //! Gapura: the single sign-on OpenID Connect provider of the City Government of Bogor.
 
 pub mod access;
-pub mod admin;
 pub mod alloc;
 pub mod audit;
 pub mod authn;
@@ -18,7 +17,6 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod consent;
-pub mod cors;
 pub mod cpu_pool;
 pub mod crypto;
 pub mod data_lock;
@@ -26,12 +24,8 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod domain;
-pub mod edge;
 pub mod error;
-pub mod health;
 pub mod http;
-pub mod http_error;
-pub mod interaction;
 pub mod jose;
 pub mod keys;
 pub mod login_guard;

@@ -32,7 +32,7 @@ pub struct AppState {
     /// Clients and accounts read on every request (a few seconds old at most).
     pub clients_cache: TtlCache<String, Option<Client>>,
     pub users_cache: TtlCache<String, Option<User>>,
-    /// The origins of all active clients' redirect URIs (`crate::cors`); cleared
+    /// The origins of all active clients' redirect URIs (`crate::http::cors`); cleared
     /// with the clients cache.
     pub origins_cache: TtlCache<(), std::sync::Arc<std::collections::HashSet<String>>>,
     /// Digest of an access token → its verified claims.

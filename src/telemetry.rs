@@ -62,3 +62,12 @@ pub fn init(format: &str, otlp_endpoint: Option<&str>) -> anyhow::Result<Telemet
         .try_init();
     Ok(Telemetry { provider })
 }
+
+/// Names the client a request speaks for in the request's log lines: the id it
+/// claimed, proven or not (an operator needs it most when the proof failed).
+/// Never a secret: a client id is public.
+pub fn note_claimed_client(client_id: &str) {
+    let bounded: String = client_id.chars().take(128).collect();
+    let shown = crate::domain::text::quoted(&bounded);
+    tracing::Span::current().record("client_id", shown.as_str());
+}

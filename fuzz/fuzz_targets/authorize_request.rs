@@ -6,7 +6,7 @@
 #[path = "common.rs"]
 mod common;
 
-use gapura::http::Params;
+use gapura::domain::Params;
 use gapura::jose::UnverifiedJws;
 use gapura::oidc::authorize::{AuthRequest, parse_request};
 use libfuzzer_sys::fuzz_target;

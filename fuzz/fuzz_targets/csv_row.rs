@@ -6,7 +6,7 @@
 //! the SIASN header, so the fuzzer spends its time on rows.
 #![no_main]
 
-use gapura::admin::multipart;
+use gapura::http::admin::multipart;
 use gapura::directory::asn_row;
 use gapura::directory::csv_in::{self, Columns};
 use gapura::domain::{Nik, Nip};

@@ -9,7 +9,7 @@
 mod common;
 
 use gapura::domain::Scopes;
-use gapura::http::Params;
+use gapura::domain::Params;
 use gapura::oidc::client_auth::{self, Credentials};
 use gapura::oidc::grant::request::{self as token, TokenRequest};
 use libfuzzer_sys::fuzz_target;

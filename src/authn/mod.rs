@@ -1,7 +1,7 @@
 //! Strong authentication: authentication levels (OIDC Core §2 `acr`), methods
 //! (RFC 8176 `amr`), second factors (TOTP, passkeys, recovery codes), the policy
 //! that says which level a login needs, and the step-up that raises a session.
-//! Framework-free services: handlers live in `crate::interaction`.
+//! Framework-free services: handlers live in `crate::http::pages`.
 
 pub mod factors;
 pub mod policy;

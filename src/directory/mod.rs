@@ -6,7 +6,6 @@ pub mod asn_import;
 pub mod asn_row;
 pub mod asn_store;
 pub mod csv_in;
-pub mod http;
 pub mod mutasi;
 pub mod opd;
 pub mod opd_import;

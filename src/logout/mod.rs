@@ -6,7 +6,6 @@
 //! front-channel URIs (Front-Channel Logout 1.0).
 
 pub mod backchannel;
-pub mod endpoint;
 
 use crate::audit::AuditEvent;
 use crate::error::OAuthError;

@@ -7,15 +7,14 @@
 use crate::authn::stepup::Next;
 use crate::clients::{self, Client};
 use crate::crypto::{random_token, token_digest};
+use crate::domain::Params;
 use crate::domain::Scopes;
 use crate::domain::scope::Grantee;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, see_other};
 use crate::oidc::pending::Browser;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
 use crate::ui::PageError;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 /// A validated authorization request, kept in the store while the person logs in.
@@ -77,64 +76,13 @@ pub fn code_used_key(code: &str) -> String {
     format!("code-used:{}", token_digest(code))
 }
 
-pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    handle(&req, &state, params).await
-}
-
-pub async fn authorize_post(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    match crate::http::form_params(&req, &body) {
-        Ok(params) => handle(&req, &state, params).await,
-        Err(_) => PageError::BadRequest.page(&req, crate::http::lang(&req, None)),
-    }
-}
-
-async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResponse {
-    let lang = crate::http::lang(req, params.get("ui_locales"));
-    let client = match trusted_client(state, &params).await {
-        Ok(c) => c,
-        Err(page) => return page.page(req, lang),
-    };
-    let redirect_uri = params.get("redirect_uri").unwrap_or_default().to_owned();
-    let client_state = if params.is_dirty("state") {
-        None
-    } else {
-        params.get("state").map(str::to_owned)
-    };
-    match validate(state, &client, &params) {
-        Ok(ar) => {
-            let browser = crate::http::browser(state, req);
-            let result = match crate::http::current_session(state, req).await {
-                Ok(current) => proceed(state, &browser, ar, current, None).await,
-                Err(e) => Err(OAuthError::from(e)),
-            };
-            match result {
-                Ok(resp) => resp,
-                // A back end is down: say so here (503) rather than bounce the person.
-                Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
-                    PageError::Unavailable.page(req, lang)
-                }
-                Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
-            }
-        }
-        Err(e) => error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
-    }
-}
-
 /// The client and redirect URI, checked before anything may be redirected.
-async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, PageError> {
+pub async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, PageError> {
     if params.is_dirty("client_id") || params.is_dirty("redirect_uri") {
         return Err(PageError::BadRequest);
     }
     let id = params.get("client_id").ok_or(PageError::MissingClient)?;
-    crate::http::note_claimed_client(id);
+    crate::telemetry::note_claimed_client(id);
     let client = match clients::get(state, id).await {
         Ok(Some(c)) if c.active => c,
         Ok(_) => return Err(PageError::UnknownClient),
@@ -157,7 +105,8 @@ async fn trusted_client(state: &AppState, params: &Params) -> Result<Client, Pag
     Ok(client)
 }
 
-fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest, OAuthError> {
+/// Checks an authorization request of a trusted client, `id_token_hint` included.
+pub fn validate(state: &AppState, client: &Client, p: &Params) -> Result<AuthRequest, OAuthError> {
     let (mut ar, hint) = parse_request(client, p, state.now())?;
     if let Some(hint) = hint {
         let sub = super::tokens::verify_own(state, &hint, "JWT")
@@ -329,6 +278,16 @@ pub fn parse_request(
     Ok((ar, p.get("id_token_hint").map(str::to_owned)))
 }
 
+/// Where the gate sends the browser when it does not refuse the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Back to the client's redirect URI with a code (RFC 6749 §4.1.2): the URL.
+    Code(String),
+    /// To the page of the login flow that can satisfy what is missing, with the
+    /// request sealed for this browser: the path and query.
+    Page(String),
+}
+
 /// What the person decided on the consent page for this very request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsentDecision {
@@ -359,7 +318,7 @@ pub async fn proceed(
     mut ar: AuthRequest,
     current: Option<(String, SsoSession)>,
     decision: Option<ConsentDecision>,
-) -> Result<HttpResponse, OAuthError> {
+) -> Result<Verdict, OAuthError> {
     let must_reauthenticate = ar
         .prompt
         .iter()
@@ -469,18 +428,13 @@ pub async fn proceed(
         ));
     }
     let url = issue_code(state, &ar, &handle, &mut sso).await?;
-    Ok(see_other(&url))
+    Ok(Verdict::Code(url))
 }
 
-/// To a login page with the request sealed for this browser (and the browser's
-/// cookie, the first time).
-fn to_page(state: &AppState, browser: &Browser, ar: &AuthRequest, page: &str) -> HttpResponse {
+/// To a login page with the request sealed for this browser.
+fn to_page(state: &AppState, browser: &Browser, ar: &AuthRequest, page: &str) -> Verdict {
     let sealed = super::pending::seal(state, browser, ar);
-    let mut resp = see_other(&format!("{page}?req={sealed}"));
-    if let Some(c) = crate::http::browser_cookie(state, browser) {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    Verdict::Page(format!("{page}?req={sealed}"))
 }
 
 /// Mints a single-use code and returns the redirect carrying it. Only the gate
@@ -525,21 +479,21 @@ async fn issue_code(
     Ok(url.to_string())
 }
 
-/// The error response of RFC 6749 §4.1.2.1 as a redirect to the client.
-pub fn error_redirect(
+/// Where the error response of RFC 6749 §4.1.2.1 sends the browser: the client's
+/// redirect URI with `error`, `error_description`, `state` and `iss` (RFC 9207).
+/// `None` when the URI cannot be parsed (only a trusted, registered URI gets here).
+pub fn error_location(
     state: &AppState,
     redirect_uri: &str,
     client_state: Option<&str>,
     e: &OAuthError,
-) -> HttpResponse {
+) -> Option<String> {
     tracing::info!(
         error = e.code.as_str(),
         description = e.description.as_deref().unwrap_or(""),
         "authorization request refused"
     );
-    let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return HttpResponse::BadRequest().finish();
-    };
+    let mut url = url::Url::parse(redirect_uri).ok()?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("error", e.code.as_str());
@@ -551,5 +505,5 @@ pub fn error_redirect(
         }
         q.append_pair("iss", &state.issuer);
     }
-    see_other(url.as_str())
+    Some(url.to_string())
 }

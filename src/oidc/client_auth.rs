@@ -7,11 +7,10 @@
 
 use crate::clients::{self, AuthMethod, Client};
 use crate::crypto::ct_eq;
+use crate::domain::{Params, RequestMeta};
 use crate::error::OAuthError;
-use crate::http::Params;
 use crate::jose::UnverifiedJws;
 use crate::state::AppState;
-use actix_web::HttpRequest;
 use base64::Engine;
 use serde_json::Value;
 
@@ -27,15 +26,17 @@ fn fail(description: &str) -> OAuthError {
     OAuthError::invalid_client(description)
 }
 
-/// The Authorization header's value, if any.
-fn authorization(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
-    req.headers()
-        .get("authorization")
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| fail("malformed Authorization header"))
-        })
-        .transpose()
+/// The Authorization header's value as text, if any: visible ASCII (and tabs)
+/// only, as a header's value must be to be read as text (RFC 9110 §5.5).
+fn authorization(raw: Option<&[u8]>) -> Result<Option<&str>, OAuthError> {
+    raw.map(|v| {
+        if v.iter().all(|b| *b == b'\t' || (0x20..0x7f).contains(b)) {
+            std::str::from_utf8(v).map_err(|_| fail("malformed Authorization header"))
+        } else {
+            Err(fail("malformed Authorization header"))
+        }
+    })
+    .transpose()
 }
 
 /// `(client_id, secret)` from an HTTP Basic header, form-urldecoded per RFC 6749 §2.3.1.
@@ -87,23 +88,22 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Authenticates the calling client. `endpoint` is this endpoint's URL, accepted as
-/// an assertion audience beside the issuer and the token endpoint. Failures are audited.
+/// Authenticates the calling client from the request's `Authorization` header
+/// (raw bytes, if present) and parameters. `endpoint` is this endpoint's URL,
+/// accepted as an assertion audience beside the issuer and the token endpoint.
+/// Failures are audited, and the client they claimed to be is named in the log.
 pub async fn authenticate(
     state: &AppState,
-    req: &HttpRequest,
+    authorization_header: Option<&[u8]>,
     params: &Params,
     endpoint: &str,
+    meta: &RequestMeta,
 ) -> Result<Client, OAuthError> {
-    let result = authenticate_inner(state, req, params, endpoint).await;
-    let e = match &result {
-        Ok(client) => {
-            crate::http::note_client(req, &client.id);
-            return result;
-        }
-        Err(e) => e,
+    let result = authenticate_inner(state, authorization_header, params, endpoint).await;
+    let Err(e) = &result else {
+        return result;
     };
-    let claimed = authorization(req)
+    let claimed = authorization(authorization_header)
         .ok()
         .flatten()
         .and_then(|h| basic_credentials(Some(h)).ok().flatten())
@@ -121,11 +121,11 @@ pub async fn authenticate(
                 })
         });
     if let Some(id) = &claimed {
-        crate::http::note_claimed_client(id);
+        crate::telemetry::note_claimed_client(id);
     }
     if e.code == crate::error::ErrorCode::InvalidClient {
         let mut event = crate::audit::AuditEvent::new("client.auth", false)
-            .ip(crate::http::client_ip(req))
+            .ip(meta.ip.clone())
             .detail(serde_json::json!({"endpoint": endpoint, "reason": e.description}));
         if let Some(id) = claimed.filter(|id| id.len() <= 255) {
             event = event.client(id);
@@ -137,11 +137,11 @@ pub async fn authenticate(
 
 async fn authenticate_inner(
     state: &AppState,
-    req: &HttpRequest,
+    authorization_header: Option<&[u8]>,
     params: &Params,
     endpoint: &str,
 ) -> Result<Client, OAuthError> {
-    match credentials(authorization(req)?, params)? {
+    match credentials(authorization(authorization_header)?, params)? {
         Credentials::Secret { id, secret, method } => {
             check_secret(state, &id, &secret, method).await
         }

@@ -4,8 +4,7 @@ use crate::clients::AuthMethod;
 use crate::domain::scope::KNOWN_SCOPES;
 use crate::jose::Alg;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub const CLAIMS_SUPPORTED: &[&str] = &[
     "sub",
@@ -48,9 +47,10 @@ fn acr_values() -> Vec<&'static str> {
     crate::authn::Acr::ALL.iter().map(|a| a.as_str()).collect()
 }
 
-pub async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
+/// The provider metadata document, the same at both well-known addresses.
+pub fn metadata(state: &AppState) -> Value {
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
-    let doc = json!({
+    json!({
         "issuer": state.issuer,
         "authorization_endpoint": state.url("/authorize"),
         "token_endpoint": state.url("/token"),
@@ -87,15 +87,5 @@ pub async fn openid_configuration(state: web::Data<AppState>) -> HttpResponse {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["id", "en"],
         "claims_locales_supported": ["id"],
-    });
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(doc)
-}
-
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=300"))
-        .content_type("application/jwk-set+json")
-        .json(state.keys.jwks(state.now()))
+    })
 }

@@ -11,21 +11,21 @@
 //!   makes every member but `active` optional.
 
 use super::{grants, tokens};
+use crate::clients::Client;
+use crate::domain::Params;
 use crate::error::OAuthError;
-use crate::http::{form_params, json_no_store};
 use crate::state::AppState;
 use crate::users;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
 
+/// The introspection answer for `client` about the token in `params` (`token`,
+/// `token_type_hint`): what it may learn of an active token, or `active: false`.
+/// Public clients may not introspect.
 pub async fn introspect(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, OAuthError> {
-    let params = form_params(&req, &body)?;
-    let client =
-        super::client_auth::authenticate(&state, &req, &params, &state.url("/introspect")).await?;
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<Value, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::invalid_client(
             "public clients cannot introspect tokens",
@@ -42,15 +42,15 @@ pub async fn introspect(
     };
     for as_access in order {
         let found = if as_access {
-            access(&state, &client.id, token).await?
+            access(state, &client.id, token).await?
         } else {
-            refresh(&state, &client.id, token).await?
+            refresh(state, &client.id, token).await?
         };
         if let Some(body) = found {
-            return Ok(json_no_store(&body));
+            return Ok(Value::Object(body));
         }
     }
-    Ok(json_no_store(&json!({"active": false})))
+    Ok(json!({"active": false}))
 }
 
 /// Members of an active access token any authenticated client may learn.

@@ -1,90 +1,37 @@
-//! UserInfo endpoint (OIDC Core §5.3) with Bearer tokens per RFC 6750:
-//! the `Authorization` header, or (POST) the `access_token` form parameter;
-//! errors carry `WWW-Authenticate: Bearer` (§3).
+//! UserInfo (OIDC Core §5.3) without HTTP: the access token checked as a Bearer
+//! credential (RFC 6750; every error carries `WWW-Authenticate: Bearer`, §3), and
+//! the claims its scopes and client release. The endpoint is
+//! `crate::http::oidc::userinfo`.
 
-use super::tokens;
+use super::tokens::{self, Verified};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, json_no_store};
 use crate::state::AppState;
 use crate::users;
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
 
-fn bearer(e: OAuthError) -> OAuthError {
+/// An error with the Bearer challenge RFC 6750 §3 asks of a protected resource.
+pub fn bearer(e: OAuthError) -> OAuthError {
     e.with_challenge("Bearer")
 }
 
-/// The bearer token from the header, if any. `Err` for a malformed header.
-fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| {
-        bearer(OAuthError::invalid_request(
-            "malformed Authorization header",
-        ))
-    })?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(bearer(OAuthError::invalid_request(
-            "Authorization must use the Bearer scheme",
-        ))),
-    }
-}
-
-pub async fn userinfo_get(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, OAuthError> {
-    let token = header_token(&req)?;
-    respond(&state, &req, token).await
-}
-
-pub async fn userinfo_post(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, OAuthError> {
-    let from_header = header_token(&req)?;
-    let form = if body.is_empty() {
-        Params::default()
-    } else {
-        crate::http::form_params(&req, &body).map_err(bearer)?
-    };
-    form.ensure_clean().map_err(bearer)?;
-    let token = match (from_header, form.get("access_token")) {
-        (Some(_), Some(_)) => {
-            return Err(bearer(OAuthError::invalid_request(
-                "send the token in one place only",
-            )));
-        }
-        (Some(t), None) => Some(t),
-        (None, t) => t.map(str::to_owned),
-    };
-    respond(&state, &req, token).await
-}
-
-async fn respond(
-    state: &AppState,
-    req: &HttpRequest,
-    token: Option<String>,
-) -> Result<HttpResponse, OAuthError> {
+/// The access token presented, checked: active, signed by Gapura, not revoked.
+/// A request without one is `bearer_missing` (no error code, §3.1).
+pub async fn verify(state: &AppState, token: Option<&str>) -> Result<Verified, OAuthError> {
     let Some(token) = token else {
-        // RFC 6750 §3.1: no error code when the request carried no credentials.
         return Err(OAuthError::bearer_missing());
     };
-    let v = tokens::check_access_token(state, &token)
+    tokens::check_access_token(state, token)
         .await?
         .ok_or_else(|| {
             bearer(OAuthError::invalid_token(
                 "the access token is invalid, expired or revoked",
             ))
-        })?;
-    crate::http::note_client(req, v.str("client_id").unwrap_or_default());
+        })
+}
+
+/// The claims about the token's person that its scopes (`openid` required) and
+/// its client's claim rules release, for an active account.
+pub async fn claims(state: &AppState, v: &Verified) -> Result<Value, OAuthError> {
     let scopes = v.scopes();
     if !scopes.contains("openid") || v.str("gid").is_none() {
         return Err(bearer(OAuthError::new(
@@ -109,5 +56,5 @@ async fn respond(
             crate::clients::ClaimTarget::UserInfo,
         );
     }
-    Ok(json_no_store(&claims))
+    Ok(Value::Object(claims))
 }

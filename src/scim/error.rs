@@ -1,9 +1,9 @@
 //! SCIM errors (RFC 7644 §3.12): `{"schemas":[Error URN], "status":"400",
 //! "scimType":"invalidFilter", "detail":"..."}` as `application/scim+json`.
 //! The HTTP form, and the mapping from the admin API's errors, are in
-//! `crate::http_error`.
+//! `crate::http::error`.
 
-use crate::admin::error::ApiError;
+use crate::http::admin::error::ApiError;
 
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 

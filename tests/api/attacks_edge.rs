@@ -1118,13 +1118,13 @@ async fn over_https_every_cookie_is_secure_and_host_prefixed() {
 // Never a 5xx, never a dropped connection (a panic), and the server lives on.
 
 const ROUTE_SOURCES: &[&str] = &[
-    include_str!("../../src/oidc/mod.rs"),
-    include_str!("../../src/interaction/mod.rs"),
-    include_str!("../../src/logout/endpoint.rs"),
-    include_str!("../../src/admin/mod.rs"),
-    include_str!("../../src/directory/http.rs"),
-    include_str!("../../src/scim/mod.rs"),
-    include_str!("../../src/startup.rs"),
+    include_str!("../../src/http/oidc/mod.rs"),
+    include_str!("../../src/http/pages/mod.rs"),
+    include_str!("../../src/http/logout.rs"),
+    include_str!("../../src/http/admin/mod.rs"),
+    include_str!("../../src/http/directory.rs"),
+    include_str!("../../src/http/scim/mod.rs"),
+    include_str!("../../src/http/server.rs"),
 ];
 
 /// `(method, path pattern)` of every `.route("path", web::method()...)` in the

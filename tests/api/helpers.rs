@@ -4,7 +4,7 @@
 use gapura::clients::{self, Client, NewClient};
 use gapura::clock::OffsetClock;
 use gapura::config::Settings;
-use gapura::startup::Application;
+use gapura::http::server::Application;
 use gapura::state::AppState;
 use gapura::users::{self, NewUser, User};
 use openidconnect::core::{CoreClient, CoreProviderMetadata};

@@ -4,9 +4,9 @@
 use super::request::client_scope;
 use super::{audit_issue, ensure_grant};
 use crate::clients::Client;
+use crate::domain::Params;
 use crate::domain::RequestMeta;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Params;
 use crate::oidc::tokens::{self, GrantContext, TokenResponse};
 use crate::state::AppState;
 

@@ -13,9 +13,9 @@ use super::grants::Grant;
 use super::tokens::{self, GrantContext, TokenResponse};
 use crate::audit::AuditEvent;
 use crate::clients::Client;
+use crate::domain::Params;
 use crate::domain::{RequestMeta, Scopes};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Params;
 use crate::state::AppState;
 use crate::users;
 

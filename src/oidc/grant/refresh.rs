@@ -4,9 +4,9 @@
 
 use super::{audit_issue, ensure_grant, finish, mint};
 use crate::clients::Client;
+use crate::domain::Params;
 use crate::domain::{RequestMeta, Scopes};
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Params;
 use crate::oidc::grants::{self, Grant};
 use crate::oidc::tokens::TokenResponse;
 use crate::state::AppState;

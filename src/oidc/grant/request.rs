@@ -4,9 +4,9 @@
 
 use crate::clients::Client;
 use crate::crypto::{b64, ct_eq, sha256};
+use crate::domain::Params;
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::Params;
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
 fn valid_verifier(v: &str) -> bool {

@@ -26,7 +26,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         username: user.as_ref().map(|u| u.username.as_str()),
         m: lang.mfa(),
     };
-    let mut resp = ui::render(StatusCode::OK, &page, None);
+    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }

@@ -3,10 +3,11 @@
 
 use crate::audit::AuditEvent;
 use crate::authn::amr;
-use crate::http::{Params, client_ip, csrf_token, csrf_valid};
+use crate::domain::Params;
+use crate::http::{client_ip, csrf_token, csrf_valid};
 use crate::login_guard::{self, Verdict};
 use crate::metrics::LoginResult;
-use crate::oidc::authorize::{self, AuthRequest};
+use crate::oidc::authorize::AuthRequest;
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
 use crate::state::AppState;
@@ -104,7 +105,7 @@ async fn render(
         Some(LoginError::Failed | LoginError::Passkey) => StatusCode::UNAUTHORIZED,
         Some(LoginError::Locked(_)) => StatusCode::TOO_MANY_REQUESTS,
     };
-    let mut resp = ui::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
+    let mut resp = crate::http::render::render(status, &page, ar.map(|a| a.redirect_uri.as_str()));
     for c in [csrf_cookie, extra].into_iter().flatten() {
         let _ = resp.add_cookie(&c);
     }
@@ -133,7 +134,7 @@ pub async fn render_passkey_failure(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -165,7 +166,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -400,12 +401,22 @@ pub async fn continue_request(
         Some((_, ar)) => {
             let redirect_uri = ar.redirect_uri.clone();
             let client_state = ar.state.clone();
-            let browser = crate::http::browser(state, req);
-            match authorize::proceed(state, &browser, ar, Some((handle, sso)), None).await {
+            match crate::http::oidc::authorize::through_gate(
+                state,
+                req,
+                ar,
+                Some((handle, sso)),
+                None,
+            )
+            .await
+            {
                 Ok(r) => r,
-                Err(e) => {
-                    authorize::error_redirect(state, &redirect_uri, client_state.as_deref(), &e)
-                }
+                Err(e) => crate::http::oidc::authorize::error_redirect(
+                    state,
+                    &redirect_uri,
+                    client_state.as_deref(),
+                    &e,
+                ),
             }
         }
     }

@@ -9,11 +9,11 @@ pub use super::strong::{
 };
 use crate::audit::AuditEvent;
 use crate::authn::{self, factors, recovery, totp, webauthn as passkeys};
+use crate::domain::Params;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
-use crate::oidc::authorize;
+use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
-use crate::ui::{self, PageError, pages::MfaPage};
+use crate::ui::{PageError, pages::MfaPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -46,7 +46,7 @@ async fn render(
         has_passkey: !summary.passkeys.is_empty() && state.webauthn.is_some(),
         recovery_left: summary.recovery_left,
     };
-    let mut resp = ui::render(
+    let mut resp = crate::http::render::render(
         status,
         &page,
         ctx.ar.as_ref().map(|a| a.redirect_uri.as_str()),
@@ -66,7 +66,7 @@ pub fn enroll_url(req_id: &str) -> String {
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -83,7 +83,7 @@ async fn checked(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<(Params, Ctx), HttpResponse> {
-    let form = crate::ui::page_params(req, body)?;
+    let form = crate::http::render::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
@@ -240,7 +240,7 @@ pub async fn cancel(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> Result<HttpResponse, crate::http_error::HtmlError> {
+) -> Result<HttpResponse, crate::http::error::HtmlError> {
     let mut pf = super::pending_form(&state, &req, &body)?;
     let ar = pf.require(&req)?;
     match crate::oidc::pending::mark_answered(&state, &ar).await {
@@ -255,7 +255,7 @@ pub async fn cancel(
         ErrorCode::AccessDenied,
         "the person did not complete the additional verification",
     );
-    Ok(authorize::error_redirect(
+    Ok(crate::http::oidc::authorize::error_redirect(
         &state,
         &ar.redirect_uri,
         ar.state.as_deref(),
@@ -269,7 +269,7 @@ pub async fn continue_after(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

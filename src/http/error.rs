@@ -14,8 +14,8 @@
 //! `Cache-Control: no-store`, and every 401 carries `WWW-Authenticate`
 //! (RFC 9110 §15.5.2). The error types themselves name no actix type.
 
-use crate::admin::error::ApiError;
 use crate::error::{ErrorCode, OAuthError};
+use crate::http::admin::error::ApiError;
 use crate::scim::error::ScimError;
 use crate::ui::{Lang, PageError};
 use actix_web::http::StatusCode;
@@ -211,7 +211,7 @@ impl ResponseError for ScimError {
         if status == StatusCode::UNAUTHORIZED {
             www_authenticate(&mut resp, challenge("Bearer"));
         }
-        resp.content_type(crate::scim::CONTENT_TYPE)
+        resp.content_type(crate::http::scim::CONTENT_TYPE)
             .body(body.to_string())
     }
 }
@@ -285,7 +285,7 @@ impl ResponseError for HtmlError {
             code: self.kind.code(),
             reference: self.reference.clone(),
         };
-        crate::ui::render(self.status_code(), &page, None)
+        crate::http::render::render(self.status_code(), &page, None)
     }
 }
 
@@ -609,7 +609,7 @@ mod tests {
                     }
                 }
                 Shape::Scim(scim_type) => {
-                    assert_eq!(content_type, crate::scim::CONTENT_TYPE, "{name}");
+                    assert_eq!(content_type, crate::http::scim::CONTENT_TYPE, "{name}");
                     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
                     assert_eq!(v["schemas"], serde_json::json!([crate::scim::error::ERROR]));
                     assert_eq!(v["status"], case.status.to_string(), "{name}: status");

@@ -4,24 +4,24 @@
 use crate::audit::AuditEvent;
 use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
+use crate::http::error::HtmlError;
 use crate::http::{client_ip, csrf_token};
-use crate::http_error::HtmlError;
 use crate::oidc::authorize::{self, AuthRequest};
 use crate::state::AppState;
 use crate::ui::{
-    self, PageError,
+    PageError,
     pages::{ConsentPage, ScopeLine},
 };
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
     let req_id = params.get("req").unwrap_or_default();
-    let ar: Option<AuthRequest> = crate::interaction::login::pending(&state, &req, Some(req_id));
+    let ar: Option<AuthRequest> = crate::http::pages::login::pending(&state, &req, Some(req_id));
     let lang = crate::http::lang(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
     let Some(ar) = ar else {
         return PageError::Expired.page(&req, lang);
@@ -61,7 +61,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         user_name: &user_name,
         scopes: lines,
     };
-    let mut resp = ui::render(StatusCode::OK, &page, Some(&ar.redirect_uri));
+    let mut resp = crate::http::render::render(StatusCode::OK, &page, Some(&ar.redirect_uri));
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }
@@ -102,7 +102,7 @@ pub async fn submit(
             Err(_) => return Err(PageError::Unavailable.at(&req, lang)),
         }
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person denied the request");
-        return Ok(authorize::error_redirect(
+        return Ok(crate::http::oidc::authorize::error_redirect(
             &state,
             &ar.redirect_uri,
             ar.state.as_deref(),
@@ -114,10 +114,9 @@ pub async fn submit(
     let (redirect_uri, client_state) = (ar.redirect_uri.clone(), ar.state.clone());
     let result = async {
         crate::consent::remember(&state, &sso.user_id, &ar.client_id, &scope).await?;
-        let browser = crate::http::browser(&state, &req);
-        authorize::proceed(
+        crate::http::oidc::authorize::through_gate(
             &state,
-            &browser,
+            &req,
             ar,
             Some((cookie, sso)),
             Some(authorize::ConsentDecision::Allow),
@@ -131,7 +130,7 @@ pub async fn submit(
         Err(e) if e.code == ErrorCode::TemporarilyUnavailable => {
             Err(PageError::Unavailable.at(&req, lang))
         }
-        Err(e) => Ok(authorize::error_redirect(
+        Err(e) => Ok(crate::http::oidc::authorize::error_redirect(
             &state,
             &redirect_uri,
             client_state.as_deref(),

@@ -7,9 +7,10 @@
 use super::mfa::{self, Ctx};
 use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, amr, factors, recovery, totp, webauthn as passkeys};
-use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
+use crate::domain::Params;
+use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
-use crate::ui::{self, Lang, PageError, pages::EnrollPage, pages::RecoveryCodesPage};
+use crate::ui::{Lang, PageError, pages::EnrollPage, pages::RecoveryCodesPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -85,7 +86,7 @@ async fn render(
         secret: totp::grouped(&totp::base32_encode(&secret)),
         passkeys_available: state.webauthn.is_some(),
     };
-    let mut resp = ui::render(
+    let mut resp = crate::http::render::render(
         status,
         &page,
         ctx.ar.as_ref().map(|a| a.redirect_uri.as_str()),
@@ -97,7 +98,7 @@ async fn render(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -130,7 +131,7 @@ pub async fn totp_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -221,7 +222,7 @@ pub async fn passkey_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -341,7 +342,7 @@ pub fn recovery_page(
         codes,
     };
     // "Continue" answers with a redirect to the client: CSP form-action must allow it.
-    let mut resp = ui::render(StatusCode::OK, &page, form_target);
+    let mut resp = crate::http::render::render(StatusCode::OK, &page, form_target);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }

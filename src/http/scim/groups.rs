@@ -4,8 +4,9 @@
 //! asked with `attributes=members` (RFC 7644 §3.4.2.5); a single Group always does
 //! unless `excludedAttributes=members`.
 
-use super::error::ScimError;
-use super::{GROUP, authorize, filter, list_response, paging, respond, rfc3339};
+use super::{GROUP, authorize, list_response, paging, respond, rfc3339};
+use crate::scim::error::ScimError;
+use crate::scim::filter;
 use crate::state::AppState;
 use crate::users::display_name;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,7 +14,7 @@ use entity::{opd, user_account};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
-fn wants_members(p: &crate::http::Params, default: bool) -> bool {
+fn wants_members(p: &crate::domain::Params, default: bool) -> bool {
     let has = |name: &str| {
         p.get(name).is_some_and(|v| {
             v.split(',')
@@ -80,7 +81,7 @@ async fn resources(
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
     authorize(&state, &req).await?;
-    let p = crate::admin::error::query(&req)?;
+    let p = crate::http::admin::error::query(&req)?;
     let (start, count) = paging(&p);
     let mut q = opd::Entity::find();
     if let Some(f) = p.get("filter") {
@@ -110,7 +111,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
     authorize(&state, &req).await?;
-    let p = crate::admin::error::query(&req)?;
+    let p = crate::http::admin::error::query(&req)?;
     let unit = crate::directory::opd::get(&state.db, &id)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))?;

@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, web};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 /// Largest accepted import upload, decoded (about 300,000 SIASN rows).
-pub const MAX_UPLOAD: usize = crate::edge::MAX_DECODED;
+pub const MAX_UPLOAD: usize = crate::http::guard::MAX_DECODED;
 
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
@@ -26,7 +26,7 @@ async fn openapi() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin/api/v1")
-            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
+            .wrap(actix_web::middleware::from_fn(crate::http::guard::no_store))
             .route("/openapi.json", web::get().to(openapi))
             .route("/opd", web::get().to(opd::list))
             .route("/opd", web::post().to(opd::create))

@@ -1,8 +1,9 @@
 //! `/scim/v2/Users`: ASN as SCIM User resources (RFC 7643 §4.1) with the enterprise
 //! extension (§4.3): `userName` and `employeeNumber` are the NIP, `department` the OPD.
 
-use super::error::ScimError;
-use super::{ENTERPRISE_USER, USER, authorize, filter, list_response, paging, respond, rfc3339};
+use super::{ENTERPRISE_USER, USER, authorize, list_response, paging, respond, rfc3339};
+use crate::scim::error::ScimError;
+use crate::scim::filter;
 use crate::state::AppState;
 use crate::users::{User, display_name};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -87,7 +88,7 @@ async fn units_for(
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
     authorize(&state, &req).await?;
-    let p = crate::admin::error::query(&req)?;
+    let p = crate::http::admin::error::query(&req)?;
     let (start, count) = paging(&p);
     let mut q = user_account::Entity::find().filter(user_account::Column::Nip.is_not_null());
     if let Some(f) = p.get("filter") {

@@ -13,8 +13,9 @@ pub mod passkey_login;
 pub mod password;
 pub mod strong;
 
-use crate::http::{Params, csrf_valid};
-use crate::http_error::HtmlError;
+use crate::domain::Params;
+use crate::http::csrf_valid;
+use crate::http::error::HtmlError;
 use crate::oidc::authorize::AuthRequest;
 use crate::session::SsoSession;
 use crate::state::AppState;
@@ -47,7 +48,7 @@ pub fn pending_form(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<PendingForm, HtmlError> {
-    let form = crate::ui::page_params(req, body)?;
+    let form = crate::http::render::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(PageError::Csrf.at(req, crate::http::lang(req, None)));
     }

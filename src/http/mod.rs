@@ -1,15 +1,34 @@
-//! HTTP helpers shared by the handlers: strict parameter parsing (duplicates and
-//! oversized values refused, RFC 6749 §3.1/§3.2), client address, CSRF tokens,
+//! The HTTP edge: every actix-web type in Gapura stays under this module. Handlers
+//! extract what a request carries (parameters, cookies, headers, the client's
+//! address), call a service with plain values, and map its answer or error to
+//! HTTP (`error`). Below: the middleware (`guard`, `cors`, `telemetry`), the
+//! server (`server`), and the handlers per surface (`oidc`, `pages`, `logout`,
+//! `admin`, `scim`, `directory`, `health`). This file holds the helpers they
+//! share: strict form parsing, the client's address, cookies, CSRF tokens,
 //! security headers and HTML responses.
 
+pub mod admin;
+pub mod cors;
+pub mod directory;
+pub mod error;
+pub mod extract;
+pub mod guard;
+pub mod health;
+pub mod logout;
+pub mod oidc;
+pub mod pages;
+pub mod render;
+pub mod scim;
+pub mod server;
+pub mod telemetry;
+
 use crate::crypto::{ct_eq, random_token};
-use crate::domain::text::forbidden_control;
+use crate::domain::Params;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
-use std::collections::HashMap;
 
 /// The response header that carries the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -57,99 +76,11 @@ impl std::fmt::Display for RequestId {
 #[derive(Debug, Clone)]
 pub struct RequestClient(pub String);
 
-/// Names the client a request speaks for in the request's log lines: the id it
-/// claimed, proven or not (an operator needs it most when the proof failed).
-/// Never a secret: a client id is public.
-pub fn note_claimed_client(client_id: &str) {
-    let bounded: String = client_id.chars().take(128).collect();
-    let shown = crate::domain::text::quoted(&bounded);
-    tracing::Span::current().record("client_id", shown.as_str());
-}
-
 /// Records that the request proved it speaks for `client_id` (see [`RequestClient`]).
 pub fn note_client(req: &HttpRequest, client_id: &str) {
-    note_claimed_client(client_id);
+    crate::telemetry::note_claimed_client(client_id);
     req.extensions_mut()
         .insert(RequestClient(client_id.to_owned()));
-}
-
-/// Largest single parameter value accepted (JWT assertions and hints fit).
-pub const MAX_PARAM_LEN: usize = 16 * 1024;
-const MAX_PARAMS: usize = 64;
-
-/// Request parameters with each name present at most once.
-#[derive(Debug, Default, Clone)]
-pub struct Params {
-    map: HashMap<String, String>,
-    /// Names that appeared more than once.
-    pub duplicated: Vec<String>,
-    pub oversized: Vec<String>,
-}
-
-impl Params {
-    pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
-        let mut p = Params::default();
-        for (i, (k, v)) in form_urlencoded::parse(raw).enumerate() {
-            if i >= MAX_PARAMS {
-                return Err(OAuthError::invalid_request("too many parameters"));
-            }
-            // NUL and other control characters are refused here, once, for every
-            // query and form (PostgreSQL cannot store NUL; nothing needs them).
-            if let Some(c) = forbidden_control(&k).or_else(|| forbidden_control(&v)) {
-                let name: String = k
-                    .chars()
-                    .filter(|c| !crate::domain::text::is_forbidden(*c))
-                    .take(64)
-                    .collect();
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter `{name}` contains the control character {}",
-                    crate::domain::text::describe(c)
-                )));
-            }
-            if v.len() > MAX_PARAM_LEN {
-                p.oversized.push(k.to_string());
-                continue;
-            }
-            // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
-            if v.is_empty() {
-                continue;
-            }
-            if p.map.contains_key(k.as_ref()) {
-                p.duplicated.push(k.to_string());
-            } else {
-                p.map.insert(k.into_owned(), v.into_owned());
-            }
-        }
-        Ok(p)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(String::as_str)
-    }
-
-    /// Rejects the request if any parameter was repeated or too large.
-    pub fn ensure_clean(&self) -> Result<(), OAuthError> {
-        if let Some(d) = self.duplicated.first() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter `{d}` is repeated"
-            )));
-        }
-        if let Some(o) = self.oversized.first() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter `{o}` is too large"
-            )));
-        }
-        Ok(())
-    }
-
-    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("`{name}` is required")))
-    }
-
-    pub fn is_dirty(&self, name: &str) -> bool {
-        self.duplicated.iter().any(|d| d == name) || self.oversized.iter().any(|d| d == name)
-    }
 }
 
 /// A form body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
@@ -408,34 +339,6 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn duplicates_and_empty_values() {
-        let p = Params::parse(b"a=1&b=&a=2&c=3").unwrap();
-        assert_eq!(p.get("a"), Some("1"));
-        assert_eq!(p.get("b"), None);
-        assert_eq!(p.duplicated, vec!["a".to_string()]);
-        assert!(p.ensure_clean().is_err());
-        assert!(p.is_dirty("a"));
-        assert!(!p.is_dirty("c"));
-    }
-
-    #[test]
-    fn control_characters_are_refused() {
-        for raw in [
-            &b"username=a%00b"[..],
-            b"state=x%01",
-            b"a%00=1",
-            b"login_hint=%1B%5B31m",
-            b"x=\x00",
-        ] {
-            let e = Params::parse(raw).unwrap_err();
-            assert_eq!(e.code, crate::error::ErrorCode::InvalidRequest);
-            assert!(e.description.unwrap().contains("control character"));
-        }
-        // tab, CR and LF are text
-        assert!(Params::parse(b"note=a%09b%0D%0Ac").is_ok());
-    }
 
     #[test]
     fn csp_adds_form_target_origin() {

@@ -6,9 +6,10 @@ use super::enroll::recovery_page;
 use super::mfa::{self, Ctx};
 use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, factors, recovery};
-use crate::http::{Params, client_ip, csrf_token, csrf_valid, see_other};
+use crate::domain::Params;
+use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
-use crate::ui::{self, PageError, pages::FactorLine, pages::SecurityPage, wib};
+use crate::ui::{PageError, pages::FactorLine, pages::SecurityPage, wib};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -55,7 +56,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         passkeys: summary.passkeys.iter().map(|f| line(f, m.never)).collect(),
         recovery_left: summary.recovery_left,
     };
-    let mut resp = ui::render(StatusCode::OK, &page, None);
+    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }
@@ -85,7 +86,7 @@ pub async fn remove(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -134,7 +135,7 @@ pub async fn regenerate(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

@@ -2,17 +2,17 @@
 //! `directory.read`, `GET /directory/v1/people/{nip}` (public fields only: never
 //! NIK, phone or birth data) and `GET /directory/v1/opd/{code}/subtree`.
 
-use super::{opd, people};
-use crate::admin::auth::token_with_scope;
-use crate::admin::error::ApiError;
+use crate::directory::{opd, people};
 use crate::domain::scope::DIRECTORY_READ;
+use crate::http::admin::auth::token_with_scope;
+use crate::http::admin::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/directory/v1")
-            .wrap(actix_web::middleware::from_fn(crate::edge::no_store))
+            .wrap(actix_web::middleware::from_fn(crate::http::guard::no_store))
             .route("/people/{nip}", web::get().to(person))
             .route("/opd/{code}/subtree", web::get().to(subtree)),
     );

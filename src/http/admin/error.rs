@@ -1,7 +1,7 @@
 //! Errors of Gapura's own JSON APIs (admin API, directory API): the body is
 //! `{"error": "...", "error_description": "..."}` like RFC 6749 §5.2, with a
 //! proper 4xx status; 401 carries `WWW-Authenticate: Bearer` (RFC 6750 §3).
-//! Internal detail is logged, never sent. The HTTP form is in `crate::http_error`.
+//! Internal detail is logged, never sent. The HTTP form is in `crate::http::error`.
 
 use crate::directory::DirectoryError;
 
@@ -108,17 +108,17 @@ impl From<crate::error::OAuthError> for ApiError {
 }
 
 /// Query-string parameters, strictly: duplicates and oversized values refused.
-pub fn query(req: &actix_web::HttpRequest) -> Result<crate::http::Params, ApiError> {
-    let p = crate::http::Params::parse(req.query_string().as_bytes())
+pub fn query(req: &actix_web::HttpRequest) -> Result<crate::domain::Params, ApiError> {
+    let p = crate::domain::Params::parse(req.query_string().as_bytes())
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
     p.ensure_clean()
         .map_err(|e| ApiError::Invalid(e.description.unwrap_or_default()))?;
     Ok(p)
 }
 
-impl From<crate::edge::BodyError> for ApiError {
-    fn from(e: crate::edge::BodyError) -> Self {
-        use crate::edge::BodyError;
+impl From<crate::http::guard::BodyError> for ApiError {
+    fn from(e: crate::http::guard::BodyError) -> Self {
+        use crate::http::guard::BodyError;
         match e {
             BodyError::TooLarge(_) => ApiError::TooLarge(e.to_string()),
             BodyError::Malformed(_) => ApiError::Invalid(e.to_string()),
@@ -133,7 +133,7 @@ impl From<crate::edge::BodyError> for ApiError {
 /// The request body, read only now (after the caller was authenticated), at most
 /// `edge::BODY_LIMIT` decoded bytes.
 pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, ApiError> {
-    Ok(crate::edge::read_limited(payload, crate::edge::BODY_LIMIT).await?)
+    Ok(crate::http::guard::read_limited(payload, crate::http::guard::BODY_LIMIT).await?)
 }
 
 /// A JSON body into `T`, with a clear message for malformed input (never a 500).

@@ -12,7 +12,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::io::{Read, Seek, SeekFrom};
 
-fn flag(p: &crate::http::Params, name: &str) -> Result<bool, ApiError> {
+fn flag(p: &crate::domain::Params, name: &str) -> Result<bool, ApiError> {
     match p.get(name) {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
@@ -49,7 +49,7 @@ pub async fn upload(
     }
     // The upload goes to an anonymous temporary file (bounded in decoded bytes),
     // and the importer streams it from there.
-    let file = crate::edge::spool(body, super::MAX_UPLOAD).await?;
+    let file = crate::http::guard::spool(body, super::MAX_UPLOAD).await?;
     // Finding the file part scans the spool: off the event loop.
     let located = web::block(move || {
         let mut file = file;
@@ -66,10 +66,10 @@ pub async fn upload(
         (file, range)
     })
     .await
-    .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?;
+    .map_err(|e| ApiError::from(crate::http::guard::BodyError::Io(e.to_string())))?;
     let (file, range) = located;
     let (start, end) = range
-        .map_err(|e| ApiError::from(crate::edge::BodyError::Io(e.to_string())))?
+        .map_err(|e| ApiError::from(crate::http::guard::BodyError::Io(e.to_string())))?
         .ok_or_else(|| ApiError::Invalid("the upload has no `file` part".into()))?;
     let data = file.take(end - start);
     let report = if kind.as_str() == "asn" {

@@ -6,7 +6,8 @@
 use super::login::{continue_request, pending};
 use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, webauthn as passkeys};
-use crate::http::{Params, client_ip, csrf_valid, see_other};
+use crate::domain::Params;
+use crate::http::{client_ip, csrf_valid, see_other};
 use crate::oidc::authorize::AuthRequest;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;

@@ -10,14 +10,15 @@
 //! sealed under the master key and bound to the session's `sid`, expiring after
 //! ten minutes: the server keeps nothing per request.
 
-use super::{EndReason, end_session};
 use crate::clients::{self, Client};
-use crate::http::{Params, csrf_token, csrf_valid, form_params};
+use crate::domain::Params;
+use crate::http::{csrf_token, csrf_valid, form_params};
+use crate::logout::{EndReason, end_session};
 use crate::oidc::tokens::verify_own;
 use crate::session::SsoSession;
 use crate::state::AppState;
 use crate::ui::pages::{FrontChannelFrame, LoggedOutPage, LogoutConfirmPage};
-use crate::ui::{self, Lang, PageError};
+use crate::ui::{Lang, PageError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,7 @@ impl Pending {
 }
 
 async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::ui::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -146,7 +147,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
         logout_id: &id,
         client_name: client.as_ref().map(|c| c.name.as_str()),
     };
-    let mut resp = ui::render(StatusCode::OK, &page, None);
+    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
     if let Some(c) = csrf_cookie {
         let _ = resp.add_cookie(&c);
     }
@@ -155,7 +156,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
 
 /// The confirmation form (also the home page's logout button).
 async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let form = match crate::ui::page_params(&req, &body) {
+    let form = match crate::http::render::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -252,7 +253,7 @@ async fn finish(
                 frames,
                 target: target.clone(),
             };
-            ui::render_with_frames(StatusCode::OK, &page, &origins)
+            crate::http::render::render_with_frames(StatusCode::OK, &page, &origins)
         }
     };
     let _ = resp.add_cookie(&crate::http::session_removal_cookie(state));

@@ -1,0 +1,63 @@
+//! Pages as HTTP answers: a rendered template with the security headers and CSP
+//! (`crate::http::html`), and the parameters of a page's query or form.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+/// Renders a page; a template failure becomes a plain 500 (it is a bug, never input).
+pub fn render<T: Template>(
+    status: StatusCode,
+    page: &T,
+    form_target: Option<&str>,
+) -> HttpResponse {
+    match page.render() {
+        Ok(body) => crate::http::html(status, body, form_target),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// Renders the logged-out page, whose CSP lets it frame the front-channel logout URIs.
+pub fn render_with_frames<T: Template>(
+    status: StatusCode,
+    page: &T,
+    frame_origins: &[String],
+) -> HttpResponse {
+    match page.render() {
+        Ok(body) => {
+            let mut resp = crate::http::html(status, body, None);
+            let csp = format!(
+                "{}; frame-src {}",
+                crate::http::csp(None),
+                if frame_origins.is_empty() {
+                    "'none'".to_owned()
+                } else {
+                    frame_origins.join(" ")
+                }
+            );
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
+                resp.headers_mut()
+                    .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// The parameters of a page's query string or form, or the "bad request" page
+/// when they cannot be read (too many, or control characters: `http::Params`).
+/// Repeated and oversized values are left for the handler to judge.
+pub fn page_params(
+    req: &HttpRequest,
+    raw: &[u8],
+) -> Result<crate::domain::Params, crate::http::error::HtmlError> {
+    crate::domain::Params::parse(raw)
+        .map_err(|_| crate::ui::PageError::BadRequest.at(req, crate::http::lang(req, None)))
+}
