@@ -9,6 +9,11 @@
 
 use serde::Serialize;
 
+/// What every surface says when a database or store cannot be reached (503).
+pub const UNAVAILABLE: &str = "a back end is unavailable; try again shortly";
+/// What every surface says about an internal fault (500); the detail is logged.
+pub const INTERNAL: &str = "the server could not complete the request";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -104,15 +109,12 @@ impl OAuthError {
     /// An internal failure: logged here with its detail, answered without it.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(ErrorCode::ServerError, crate::http::error::INTERNAL)
+        Self::new(ErrorCode::ServerError, INTERNAL)
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");
-        Self::new(
-            ErrorCode::TemporarilyUnavailable,
-            crate::http::error::UNAVAILABLE,
-        )
+        Self::new(ErrorCode::TemporarilyUnavailable, UNAVAILABLE)
     }
 
     /// RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
@@ -167,6 +169,12 @@ impl From<sea_orm::DbErr> for OAuthError {
         } else {
             OAuthError::internal(e)
         }
+    }
+}
+
+impl From<crate::domain::params::ParamError> for OAuthError {
+    fn from(e: crate::domain::params::ParamError) -> Self {
+        Self::invalid_request(e.0)
     }
 }
 

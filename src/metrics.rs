@@ -2,7 +2,6 @@
 //! latency histograms per endpoint, logins by result, tokens issued by grant, store
 //! and database errors, and the back-channel outbox depth.
 
-use crate::state::AppState;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -182,14 +181,14 @@ impl Metrics {
 
 /// The exposition served at `/metrics`: the counters and histograms, and the
 /// back-channel outbox depth read from the database (0 when it cannot be read).
-pub async fn exposition(state: &AppState) -> String {
+pub async fn exposition(metrics: &Metrics, db: &sea_orm::DatabaseConnection) -> String {
     use entity::backchannel_delivery as d;
     let count = |status: &'static str| {
         d::Entity::find()
             .filter(d::Column::Status.eq(status))
-            .count(&state.db)
+            .count(db)
     };
     let pending = count("pending").await.unwrap_or(0);
     let failed = count("failed").await.unwrap_or(0);
-    state.metrics.render(pending, failed)
+    metrics.render(pending, failed)
 }

@@ -1,15 +1,17 @@
-//! Shared application state handed to every handler.
+//! The application state every service is handed: settings, database, stores,
+//! keys, clock, caches and metrics. It names only what lies below the services
+//! (storage, crypto, value types), never a service.
 
 use crate::audit::Audit;
 use crate::cache::TtlCache;
-use crate::clients::Client;
+use crate::clients::model::Client;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::MasterKeys;
 use crate::keys::KeyManager;
 use crate::password::PasswordHasher;
 use crate::store::Store;
-use crate::users::User;
+use entity::user_account::Model as User;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
 //! Arbitrary bytes as an authorization request's query string: `Params::parse`, then
-//! the request validation of `/authorize` (`oidc::authorize::parse_request`) for a
+//! the request validation of `/authorize` (`oidc::auth_request::parse_request`) for a
 //! confidential and a public client.
 #![no_main]
 
@@ -8,7 +8,7 @@ mod common;
 
 use gapura::domain::Params;
 use gapura::jose::UnverifiedJws;
-use gapura::oidc::authorize::{AuthRequest, parse_request};
+use gapura::oidc::auth_request::{AuthRequest, parse_request};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

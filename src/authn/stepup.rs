@@ -7,7 +7,6 @@
 use super::Acr;
 use crate::clients::Client;
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::authorize::AuthRequest;
 use crate::session::SsoSession;
 use crate::state::AppState;
 use crate::users::User;
@@ -68,16 +67,27 @@ pub fn essential_acr(claims: &str) -> Result<(Vec<String>, bool), OAuthError> {
     Ok((values, essential))
 }
 
+/// What an authorization request asks of the session's level.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// `acr_values` (or the `claims` parameter's `id_token.acr`), in order of preference.
+    pub acr_values: &'a [String],
+    /// The `claims` parameter marked `acr` essential.
+    pub essential: bool,
+    /// `prompt=none`: no page may be shown.
+    pub prompt_none: bool,
+}
+
 /// What the session of an authorization request still needs: the level asked is
 /// the stronger of the request's and the policy's.
 pub async fn next_step(
     state: &AppState,
-    ar: &AuthRequest,
+    asked: Asked<'_>,
     user: &User,
     client: &Client,
     sso: &SsoSession,
 ) -> Result<Next, OAuthError> {
-    let requested = requested_level(&ar.acr_values);
+    let requested = requested_level(asked.acr_values);
     let policy = super::policy::required_acr_for(state, user, client).await?;
     let required = requested.unwrap_or(Acr::Pwd).max(policy);
     let summary = super::factors::summary(&state.db, &user.id).await?;
@@ -85,8 +95,8 @@ pub async fn next_step(
         super::level_of(&sso.acr),
         required,
         summary.has_second_factor(),
-        ar.prompt.iter().any(|p| p == "none"),
-        ar.acr_essential && requested.is_none(),
+        asked.prompt_none,
+        asked.essential && requested.is_none(),
     )
 }
 

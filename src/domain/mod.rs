@@ -1,5 +1,6 @@
 //! Framework-free types for protocol values and identifiers, parsed once at the edge.
 
+pub mod acr;
 pub mod asn;
 pub mod meta;
 pub mod nik;

@@ -3,8 +3,19 @@
 //! §3.1, §3.2), control characters refused outright.
 
 use crate::domain::text::forbidden_control;
-use crate::error::OAuthError;
 use std::collections::HashMap;
+
+/// Why parameters cannot be used: an `invalid_request` of the protocol that
+/// read them (RFC 6749 §4.1.2.1, §5.2), the sentence saying which and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParamError(pub String);
+
+impl ParamError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
 
 /// Largest single parameter value accepted (JWT assertions and hints fit).
 pub const MAX_PARAM_LEN: usize = 16 * 1024;
@@ -20,11 +31,11 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
+    pub fn parse(raw: &[u8]) -> Result<Self, ParamError> {
         let mut p = Params::default();
         for (i, (k, v)) in form_urlencoded::parse(raw).enumerate() {
             if i >= MAX_PARAMS {
-                return Err(OAuthError::invalid_request("too many parameters"));
+                return Err(ParamError::new("too many parameters"));
             }
             // NUL and other control characters are refused here, once, for every
             // query and form (PostgreSQL cannot store NUL; nothing needs them).
@@ -34,7 +45,7 @@ impl Params {
                     .filter(|c| !crate::domain::text::is_forbidden(*c))
                     .take(64)
                     .collect();
-                return Err(OAuthError::invalid_request(format!(
+                return Err(ParamError::new(format!(
                     "parameter `{name}` contains the control character {}",
                     crate::domain::text::describe(c)
                 )));
@@ -61,23 +72,19 @@ impl Params {
     }
 
     /// Rejects the request if any parameter was repeated or too large.
-    pub fn ensure_clean(&self) -> Result<(), OAuthError> {
+    pub fn ensure_clean(&self) -> Result<(), ParamError> {
         if let Some(d) = self.duplicated.first() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter `{d}` is repeated"
-            )));
+            return Err(ParamError::new(format!("parameter `{d}` is repeated")));
         }
         if let Some(o) = self.oversized.first() {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter `{o}` is too large"
-            )));
+            return Err(ParamError::new(format!("parameter `{o}` is too large")));
         }
         Ok(())
     }
 
-    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+    pub fn require(&self, name: &str) -> Result<&str, ParamError> {
         self.get(name)
-            .ok_or_else(|| OAuthError::invalid_request(format!("`{name}` is required")))
+            .ok_or_else(|| ParamError::new(format!("`{name}` is required")))
     }
 
     pub fn is_dirty(&self, name: &str) -> bool {
@@ -109,7 +116,7 @@ mod tests {
             b"login_hint=%1B%5B31m",
             b"x=\x00",
         ] {
-            let e = Params::parse(raw).unwrap_err();
+            let e = crate::error::OAuthError::from(Params::parse(raw).unwrap_err());
             assert_eq!(e.code, crate::error::ErrorCode::InvalidRequest);
             assert!(e.description.unwrap().contains("control character"));
         }

@@ -24,10 +24,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use serde::Serialize;
 use serde_json::json;
 
-/// What every surface says when a database or store cannot be reached (503).
-pub const UNAVAILABLE: &str = "a back end is unavailable; try again shortly";
-/// What every surface says about an internal fault (500); the detail is logged.
-pub const INTERNAL: &str = "the server could not complete the request";
+pub use crate::error::{INTERNAL, UNAVAILABLE};
 
 /// `Basic realm="gapura"` or `Bearer realm="gapura"`: a challenge without error.
 fn challenge(scheme: &str) -> String {
@@ -173,6 +170,18 @@ impl ResponseError for ApiError {
 // --- SCIM -------------------------------------------------------------------
 
 /// The admin error kinds as SCIM errors: same status, `invalidValue` for bad input.
+impl From<crate::directory::DirectoryError> for ScimError {
+    fn from(e: crate::directory::DirectoryError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<sea_orm::DbErr> for ScimError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<ApiError> for ScimError {
     fn from(e: ApiError) -> Self {
         ScimError {
@@ -211,7 +220,7 @@ impl ResponseError for ScimError {
         if status == StatusCode::UNAUTHORIZED {
             www_authenticate(&mut resp, challenge("Bearer"));
         }
-        resp.content_type(crate::http::scim::CONTENT_TYPE)
+        resp.content_type(crate::scim::CONTENT_TYPE)
             .body(body.to_string())
     }
 }
@@ -255,7 +264,7 @@ impl PageError {
         HtmlError {
             kind: self,
             lang,
-            reference: crate::http::RequestId::of(req).map(|id| id.to_string()),
+            reference: crate::http::telemetry::RequestId::of(req).map(|id| id.to_string()),
         }
     }
 
@@ -609,7 +618,7 @@ mod tests {
                     }
                 }
                 Shape::Scim(scim_type) => {
-                    assert_eq!(content_type, crate::http::scim::CONTENT_TYPE, "{name}");
+                    assert_eq!(content_type, crate::scim::CONTENT_TYPE, "{name}");
                     let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
                     assert_eq!(v["schemas"], serde_json::json!([crate::scim::error::ERROR]));
                     assert_eq!(v["status"], case.status.to_string(), "{name}: status");

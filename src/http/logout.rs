@@ -63,7 +63,7 @@ impl Pending {
 }
 
 async fn logout_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -156,7 +156,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
 
 /// The confirmation form (also the home page's logout button).
 async fn confirm(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

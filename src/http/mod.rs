@@ -30,47 +30,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 
-/// The response header that carries the request id.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// Identifies one request in the logs and in its response (`X-Request-Id`): a
-/// per-process random prefix and a counter, unique across instances and restarts
-/// for any practical purpose, and never derived from what the client sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
-
-impl RequestId {
-    pub fn next() -> Self {
-        use std::sync::LazyLock;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static PREFIX: LazyLock<String> = LazyLock::new(|| random_token(6));
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        Self(format!("{}-{n:x}", *PREFIX))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn header_value(&self) -> header::HeaderValue {
-        // base64url and hex digits only: always a valid header value.
-        header::HeaderValue::from_str(&self.0)
-            .unwrap_or_else(|_| header::HeaderValue::from_static("-"))
-    }
-
-    /// The id of the request being served, if the middleware gave it one.
-    pub fn of(req: &HttpRequest) -> Option<Self> {
-        req.extensions().get::<Self>().cloned()
-    }
-}
-
-impl std::fmt::Display for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// The client a request authenticated as (or, at `/userinfo`, the client its
 /// access token was issued to): what CORS answers for.
 #[derive(Debug, Clone)]
@@ -96,7 +55,7 @@ pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError>
             "body must be application/x-www-form-urlencoded",
         ));
     }
-    Params::parse(body)
+    Ok(Params::parse(body)?)
 }
 
 /// Where the request came from: the TCP peer, or, when that peer is one of the
@@ -219,7 +178,7 @@ pub fn open_pending(
     state: &AppState,
     req: &HttpRequest,
     sealed: &str,
-) -> Result<crate::oidc::authorize::AuthRequest, crate::oidc::pending::Refused> {
+) -> Result<crate::oidc::auth_request::AuthRequest, crate::oidc::pending::Refused> {
     let browser = cookie_value(state, req, crate::oidc::pending::BROWSER_COOKIE);
     crate::oidc::pending::open(state, browser.as_deref(), sealed)
 }
@@ -346,4 +305,11 @@ mod tests {
         assert!(c.contains("form-action 'self' https://app.kotabogor.go.id;"));
         assert!(csp(None).contains("form-action 'self';"));
     }
+}
+
+/// The parameters of a page's query string or form, or the "bad request" page
+/// when they cannot be read (too many, or control characters: `domain::Params`).
+/// Repeated and oversized values are left for the handler to judge.
+pub fn page_params(req: &HttpRequest, raw: &[u8]) -> Result<Params, error::HtmlError> {
+    Params::parse(raw).map_err(|_| crate::ui::PageError::BadRequest.at(req, lang(req, None)))
 }

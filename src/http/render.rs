@@ -1,8 +1,8 @@
 //! Pages as HTTP answers: a rendered template with the security headers and CSP
-//! (`crate::http::html`), and the parameters of a page's query or form.
+//! (`crate::http::html`).
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 /// Renders a page; a template failure becomes a plain 500 (it is a bug, never input).
@@ -49,15 +49,4 @@ pub fn render_with_frames<T: Template>(
             HttpResponse::InternalServerError().finish()
         }
     }
-}
-
-/// The parameters of a page's query string or form, or the "bad request" page
-/// when they cannot be read (too many, or control characters: `http::Params`).
-/// Repeated and oversized values are left for the handler to judge.
-pub fn page_params(
-    req: &HttpRequest,
-    raw: &[u8],
-) -> Result<crate::domain::Params, crate::http::error::HtmlError> {
-    crate::domain::Params::parse(raw)
-        .map_err(|_| crate::ui::PageError::BadRequest.at(req, crate::http::lang(req, None)))
 }

@@ -5,6 +5,7 @@
 //! (RFC 7009) and the discovery document (OIDC Discovery 1.0, RFC 8414). The
 //! endpoints are in `crate::http::oidc`.
 
+pub mod auth_request;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;

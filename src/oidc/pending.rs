@@ -14,7 +14,7 @@
 //! `authorize::proceed`, never by the page that continued it; once it has received
 //! one, its id is marked used (durable store), so it yields at most one code.
 
-use super::authorize::AuthRequest;
+use super::auth_request::AuthRequest;
 use crate::crypto::{random_token, token_digest};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};

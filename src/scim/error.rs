@@ -1,9 +1,7 @@
 //! SCIM errors (RFC 7644 §3.12): `{"schemas":[Error URN], "status":"400",
 //! "scimType":"invalidFilter", "detail":"..."}` as `application/scim+json`.
-//! The HTTP form, and the mapping from the admin API's errors, are in
-//! `crate::http::error`.
-
-use crate::http::admin::error::ApiError;
+//! The HTTP form, and the mapping from directory and database errors (through
+//! the admin API's kinds), are in `crate::http::error`.
 
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
@@ -31,17 +29,5 @@ impl ScimError {
             scim_type: None,
             detail: detail.into(),
         }
-    }
-}
-
-impl From<crate::directory::DirectoryError> for ScimError {
-    fn from(e: crate::directory::DirectoryError) -> Self {
-        ApiError::from(e).into()
-    }
-}
-
-impl From<sea_orm::DbErr> for ScimError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ApiError::from(e).into()
     }
 }

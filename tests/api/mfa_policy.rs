@@ -158,7 +158,7 @@ async fn client_minimum_and_admin_reset() {
     );
 
     // The administrator resets her factors: gone, sessions ended, audited, she is told.
-    gapura::cli_mfa::reset(&app.state, &siti).await.unwrap();
+    gapura::cli::mfa::reset(&app.state, &siti).await.unwrap();
     let s = factors::summary(&app.state.db, &siti.id).await.unwrap();
     assert!(!s.has_second_factor());
     assert_eq!(s.recovery_left, 0);

@@ -111,8 +111,7 @@ impl From<crate::error::OAuthError> for ApiError {
 pub fn query(req: &actix_web::HttpRequest) -> Result<crate::domain::Params, ApiError> {
     let p = crate::domain::Params::parse(req.query_string().as_bytes())
         .map_err(|e| ApiError::Invalid(e.to_string()))?;
-    p.ensure_clean()
-        .map_err(|e| ApiError::Invalid(e.description.unwrap_or_default()))?;
+    p.ensure_clean().map_err(|e| ApiError::Invalid(e.0))?;
     Ok(p)
 }
 

@@ -9,14 +9,15 @@
 use crate::domain::Params;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::see_other;
-use crate::oidc::authorize::{self, AuthRequest, ConsentDecision, Verdict};
+use crate::oidc::auth_request::{self, AuthRequest};
+use crate::oidc::authorize::{self, ConsentDecision, Verdict};
 use crate::session::SsoSession;
 use crate::state::AppState;
 use crate::ui::PageError;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn authorize_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -36,7 +37,7 @@ pub async fn authorize_post(
 
 async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResponse {
     let lang = crate::http::lang(req, params.get("ui_locales"));
-    let client = match authorize::trusted_client(state, &params).await {
+    let client = match auth_request::trusted_client(state, &params).await {
         Ok(c) => c,
         Err(page) => return page.page(req, lang),
     };
@@ -46,7 +47,7 @@ async fn handle(req: &HttpRequest, state: &AppState, params: Params) -> HttpResp
     } else {
         params.get("state").map(str::to_owned)
     };
-    let ar = match authorize::validate(state, &client, &params) {
+    let ar = match auth_request::validate(state, &client, &params) {
         Ok(ar) => ar,
         Err(e) => return error_redirect(state, &redirect_uri, client_state.as_deref(), &e),
     };

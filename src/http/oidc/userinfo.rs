@@ -51,7 +51,7 @@ pub async fn userinfo_post(
     } else {
         crate::http::form_params(&req, &body).map_err(bearer)?
     };
-    form.ensure_clean().map_err(bearer)?;
+    form.ensure_clean().map_err(|e| bearer(e.into()))?;
     let token = match (from_header, form.get("access_token")) {
         (Some(_), Some(_)) => {
             return Err(bearer(OAuthError::invalid_request(

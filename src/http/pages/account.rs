@@ -86,7 +86,7 @@ pub async fn remove(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -135,7 +135,7 @@ pub async fn regenerate(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

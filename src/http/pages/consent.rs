@@ -6,7 +6,8 @@ use crate::domain::Scopes;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::error::HtmlError;
 use crate::http::{client_ip, csrf_token};
-use crate::oidc::authorize::{self, AuthRequest};
+use crate::oidc::auth_request::AuthRequest;
+use crate::oidc::authorize;
 use crate::state::AppState;
 use crate::ui::{
     PageError,
@@ -16,7 +17,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

@@ -98,7 +98,7 @@ async fn render(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -131,7 +131,7 @@ pub async fn totp_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -222,7 +222,7 @@ pub async fn passkey_submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

@@ -7,7 +7,7 @@ use crate::domain::Params;
 use crate::http::{client_ip, csrf_token, csrf_valid};
 use crate::login_guard::{self, Verdict};
 use crate::metrics::LoginResult;
-use crate::oidc::authorize::AuthRequest;
+use crate::oidc::auth_request::AuthRequest;
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
 use crate::state::AppState;
@@ -134,7 +134,7 @@ pub async fn render_passkey_failure(
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -166,7 +166,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

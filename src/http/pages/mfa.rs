@@ -66,7 +66,7 @@ pub fn enroll_url(req_id: &str) -> String {
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match crate::http::render::page_params(&req, req.query_string().as_bytes()) {
+    let params = match crate::http::page_params(&req, req.query_string().as_bytes()) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };
@@ -83,7 +83,7 @@ async fn checked(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<(Params, Ctx), HttpResponse> {
-    let form = crate::http::render::page_params(req, body)?;
+    let form = crate::http::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
@@ -269,7 +269,7 @@ pub async fn continue_after(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::render::page_params(&req, &body) {
+    let form = match crate::http::page_params(&req, &body) {
         Ok(p) => p,
         Err(page) => return page.into(),
     };

@@ -16,7 +16,7 @@ pub mod strong;
 use crate::domain::Params;
 use crate::http::csrf_valid;
 use crate::http::error::HtmlError;
-use crate::oidc::authorize::AuthRequest;
+use crate::oidc::auth_request::AuthRequest;
 use crate::session::SsoSession;
 use crate::state::AppState;
 use crate::ui::{Lang, PageError};
@@ -48,7 +48,7 @@ pub fn pending_form(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<PendingForm, HtmlError> {
-    let form = crate::http::render::page_params(req, body)?;
+    let form = crate::http::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(PageError::Csrf.at(req, crate::http::lang(req, None)));
     }

@@ -8,7 +8,7 @@ use crate::audit::AuditEvent;
 use crate::authn::{self, Acr, webauthn as passkeys};
 use crate::domain::Params;
 use crate::http::{client_ip, csrf_valid, see_other};
-use crate::oidc::authorize::AuthRequest;
+use crate::oidc::auth_request::AuthRequest;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
 use crate::ui::{Lang, PageError};

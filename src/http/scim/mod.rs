@@ -12,13 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-pub const CONTENT_TYPE: &str = "application/scim+json";
-pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/// Largest page (RFC 7644 §3.4.2.4 lets the provider cap `count`).
-pub const MAX_COUNT: u64 = 200;
+pub use crate::scim::{CONTENT_TYPE, ENTERPRISE_USER, GROUP, LIST_RESPONSE, MAX_COUNT, USER};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

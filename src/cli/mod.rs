@@ -1,15 +1,20 @@
 //! The command line: `serve`, `migrate` and every admin task, scriptable with `--json`.
 
+pub mod clients;
+pub mod directory;
+pub mod io;
+pub mod mfa;
+pub mod users;
+
 use crate::audit::AuditEvent;
-use crate::cli_io::{say_if_empty, when, when_json, when_or_dash};
+use crate::cli::io::{say_if_empty, when, when_json, when_or_dash};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::http::server::Application;
 use crate::startup::{Foundation, build_state};
 use crate::state::AppState;
-use crate::users::{self, NewUser};
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,16 +52,16 @@ pub enum Command {
     Migrate,
     /// Manage accounts.
     #[command(subcommand)]
-    User(UserCommand),
+    User(crate::cli::users::UserCommand),
     /// Manage OIDC clients.
     #[command(subcommand)]
-    Client(crate::cli_clients::ClientCommand),
+    Client(crate::cli::clients::ClientCommand),
     /// Manage token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Strong authentication: level rules and the report of people without a second factor.
     #[command(subcommand)]
-    Mfa(crate::cli_mfa::MfaCommand),
+    Mfa(crate::cli::mfa::MfaCommand),
     /// Back-channel logout deliveries (the outbox), newest first.
     Deliveries {
         /// Only `pending`, `delivered` or `failed`.
@@ -80,107 +85,13 @@ pub enum Command {
     },
     /// Import the OPD tree or ASN records from CSV.
     #[command(subcommand)]
-    Import(crate::cli_directory::ImportCommand),
+    Import(crate::cli::directory::ImportCommand),
     /// Application roles and role assignments.
     #[command(subcommand)]
-    Role(crate::cli_directory::RoleCommand),
+    Role(crate::cli::directory::RoleCommand),
     /// The OPD tree (perangkat daerah and their units).
     #[command(subcommand)]
-    Opd(crate::cli_directory::OpdCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserCommand {
-    /// Create an account; the password is asked twice without echo at a terminal,
-    /// else read from standard input (one line).
-    Add(UserAdd),
-    /// List accounts (table, or `--json`), by login name.
-    List(UserList),
-    /// Everything about one account: status, OPD, position, roles, second factors, last login.
-    Show {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// Set a new password (asked without echo, or one line of standard input); ends the
-    /// person's sessions.
-    SetPassword {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// List a person's SSO sessions.
-    Sessions {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// End every SSO session of a person (back-channel logout to their applications).
-    Logout {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// Suspend an account: sessions end, every token is revoked. Accounts are never deleted.
-    Suspend {
-        /// NIP, e-mail address or login name.
-        login: String,
-        /// Why (kept with the account and in the audit log).
-        #[arg(long, default_value = "suspended by an administrator")]
-        reason: String,
-    },
-    /// Reactivate a suspended account.
-    Activate {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// Lift brute-force locks on an account.
-    Unlock {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// List a person's second factors (TOTP, passkeys) and recovery codes left.
-    Factors {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-    /// Remove every second factor and recovery code of a person (lost phone or key);
-    /// their sessions end and they are told.
-    MfaReset {
-        /// NIP, e-mail address or login name.
-        login: String,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct UserList {
-    /// Only accounts in this OPD unit and the units below it (its code, e.g. DINKES).
-    #[arg(long)]
-    pub opd: Option<String>,
-    /// Only `active` or `suspended` accounts.
-    #[arg(long)]
-    pub status: Option<String>,
-    /// At most this many accounts.
-    #[arg(long, default_value_t = 50)]
-    pub limit: u64,
-}
-
-#[derive(Debug, Args)]
-pub struct UserAdd {
-    /// Login name: the NIP for ASN.
-    #[arg(long)]
-    pub username: String,
-    /// Full name without academic titles.
-    #[arg(long)]
-    pub name: String,
-    /// E-mail address (also a login name).
-    #[arg(long)]
-    pub email: Option<String>,
-    /// Telephone number.
-    #[arg(long)]
-    pub phone: Option<String>,
-    /// The OPD unit's code (must exist, e.g. DISKOMINFO).
-    #[arg(long)]
-    pub opd: Option<String>,
-    /// Make the account a Diskominfo administrator.
-    #[arg(long)]
-    pub admin: bool,
+    Opd(crate::cli::directory::OpdCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,17 +149,13 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             crate::db::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::User(UserCommand::Add(args)) => {
-            let state = admin_state(settings, clock).await?;
-            user_add(&state, args, cli.json).await?;
-        }
         Command::User(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_users::run(&state, cmd, cli.json).await?;
+            crate::cli::users::run(&state, cmd, cli.json).await?;
         }
         Command::Mfa(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_mfa::run(&state, cmd, cli.json).await?;
+            crate::cli::mfa::run(&state, cmd, cli.json).await?;
         }
         Command::Deliveries { status, limit } => {
             let state = admin_state(settings, clock).await?;
@@ -281,7 +188,7 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Client(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_clients::run(&state, cmd, cli.json).await?;
+            crate::cli::clients::run(&state, cmd, cli.json).await?;
         }
         Command::Backup { file } => {
             let report = crate::backup::backup(&settings, clock, &file).await?;
@@ -301,15 +208,15 @@ async fn run_command(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_directory::import(&state, cmd, cli.json).await?;
+            crate::cli::directory::import(&state, cmd, cli.json).await?;
         }
         Command::Role(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_directory::role(&state, cmd, cli.json).await?;
+            crate::cli::directory::role(&state, cmd, cli.json).await?;
         }
         Command::Opd(cmd) => {
             let state = admin_state(settings, clock).await?;
-            crate::cli_directory::opd(&state, cmd, cli.json).await?;
+            crate::cli::directory::opd(&state, cmd, cli.json).await?;
         }
         Command::Keys(cmd) => {
             let state = admin_state(settings, clock).await?;
@@ -399,39 +306,4 @@ fn print_demo(state: &AppState, summary: &crate::demo::DemoSummary) {
     );
     println!("  Try it: cargo run --release --example demo-rp, then open http://127.0.0.1:8081/");
     println!("  Issuer: {}\n", state.issuer);
-}
-
-async fn user_add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Result<()> {
-    let password = crate::cli_io::read_new_password()?;
-    let user = users::create(
-        &state.db,
-        &state.hasher,
-        state.clock.as_ref(),
-        NewUser {
-            username: args.username,
-            email: args.email,
-            name: args.name,
-            phone: args.phone,
-            opd_code: args.opd,
-            password: Some(password),
-            is_admin: args.admin,
-            ..NewUser::default()
-        },
-    )
-    .await?;
-    state
-        .audit
-        .record(
-            state.now(),
-            AuditEvent::new("admin.user.create", true)
-                .actor("cli")
-                .subject(user.id.clone()),
-        )
-        .await?;
-    if json_out {
-        println!("{}", json!({"id": user.id, "username": user.username}));
-    } else {
-        println!("created account {} (sub {})", user.username, user.id);
-    }
-    Ok(())
 }

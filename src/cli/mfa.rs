@@ -146,7 +146,7 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                 .filter(|c| c.min_acr.is_some())
                 .collect();
             if json_out {
-                let r: Vec<_> = rules.iter().map(|r| json!({"kind": r.kind, "target": r.target, "min_acr": r.min_acr, "created_at": crate::cli_io::when(r.created_at), "created_by": r.created_by})).collect();
+                let r: Vec<_> = rules.iter().map(|r| json!({"kind": r.kind, "target": r.target, "min_acr": r.min_acr, "created_at": crate::cli::io::when(r.created_at), "created_by": r.created_by})).collect();
                 let c: Vec<_> = clients
                     .iter()
                     .map(|c| json!({"client_id": c.id, "min_acr": c.min_acr.map(|a| a.as_str())}))
@@ -164,7 +164,7 @@ pub async fn run(state: &AppState, cmd: MfaCommand, json_out: bool) -> anyhow::R
                         r.kind,
                         r.target,
                         r.min_acr,
-                        crate::cli_io::when(r.created_at)
+                        crate::cli::io::when(r.created_at)
                     );
                 }
                 for c in clients {
@@ -233,8 +233,10 @@ async fn report(state: &AppState, json_out: bool) -> anyhow::Result<()> {
             .map(|(code, (people, without))| json!({"opd": code, "name": names.get(code), "people": people, "without_second_factor": without}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else if !crate::cli_io::say_if_empty(&counts.iter().collect::<Vec<_>>(), "no active accounts")
-    {
+    } else if !crate::cli::io::say_if_empty(
+        &counts.iter().collect::<Vec<_>>(),
+        "no active accounts",
+    ) {
         println!("{:<16} {:>7} {:>9}  NAME", "OPD", "PEOPLE", "WITHOUT");
         for (code, (people, without)) in &counts {
             let label = if code.is_empty() { "-" } else { code.as_str() };
@@ -252,7 +254,7 @@ pub async fn factors_of(state: &AppState, user: &User, json_out: bool) -> anyhow
     let s = factors::summary(&state.db, &user.id).await?;
     let mut rows = Vec::new();
     for f in s.totp.iter().chain(s.passkeys.iter()) {
-        rows.push(json!({"id": f.id, "kind": f.kind, "label": f.label, "created_at": crate::cli_io::when(f.created_at), "last_used_at": crate::cli_io::when_json(f.last_used_at)}));
+        rows.push(json!({"id": f.id, "kind": f.kind, "label": f.label, "created_at": crate::cli::io::when(f.created_at), "last_used_at": crate::cli::io::when_json(f.last_used_at)}));
     }
     if json_out {
         println!(
@@ -270,9 +272,9 @@ pub async fn factors_of(state: &AppState, user: &User, json_out: bool) -> anyhow
                 "{:<8} {:<24} added {}  last used {}",
                 f.kind,
                 f.label,
-                crate::cli_io::when(f.created_at),
+                crate::cli::io::when(f.created_at),
                 f.last_used_at
-                    .map(crate::cli_io::when)
+                    .map(crate::cli::io::when)
                     .unwrap_or_else(|| "never".into())
             );
         }

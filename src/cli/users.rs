@@ -4,16 +4,110 @@
 //! same the admin API calls.
 
 use crate::audit::AuditEvent;
-use crate::cli::{UserCommand, UserList};
-use crate::cli_io::{say_if_empty, when, when_json, when_or_dash, width};
+use crate::cli::io::{say_if_empty, when, when_json, when_or_dash, width};
 use crate::directory::{opd, people, suspend};
 use crate::logout::{self, EndReason};
 use crate::state::AppState;
-use crate::users::{self, User};
+use crate::users::{self, NewUser, User};
 use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
 use entity::{audit_event, user_account};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is asked twice without echo at a terminal,
+    /// else read from standard input (one line).
+    Add(UserAdd),
+    /// List accounts (table, or `--json`), by login name.
+    List(UserList),
+    /// Everything about one account: status, OPD, position, roles, second factors, last login.
+    Show {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// Set a new password (asked without echo, or one line of standard input); ends the
+    /// person's sessions.
+    SetPassword {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// List a person's SSO sessions.
+    Sessions {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// End every SSO session of a person (back-channel logout to their applications).
+    Logout {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// Suspend an account: sessions end, every token is revoked. Accounts are never deleted.
+    Suspend {
+        /// NIP, e-mail address or login name.
+        login: String,
+        /// Why (kept with the account and in the audit log).
+        #[arg(long, default_value = "suspended by an administrator")]
+        reason: String,
+    },
+    /// Reactivate a suspended account.
+    Activate {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// Lift brute-force locks on an account.
+    Unlock {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// List a person's second factors (TOTP, passkeys) and recovery codes left.
+    Factors {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+    /// Remove every second factor and recovery code of a person (lost phone or key);
+    /// their sessions end and they are told.
+    MfaReset {
+        /// NIP, e-mail address or login name.
+        login: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserList {
+    /// Only accounts in this OPD unit and the units below it (its code, e.g. DINKES).
+    #[arg(long)]
+    pub opd: Option<String>,
+    /// Only `active` or `suspended` accounts.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// At most this many accounts.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    /// Login name: the NIP for ASN.
+    #[arg(long)]
+    pub username: String,
+    /// Full name without academic titles.
+    #[arg(long)]
+    pub name: String,
+    /// E-mail address (also a login name).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Telephone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// The OPD unit's code (must exist, e.g. DISKOMINFO).
+    #[arg(long)]
+    pub opd: Option<String>,
+    /// Make the account a Diskominfo administrator.
+    #[arg(long)]
+    pub admin: bool,
+}
 
 async fn find(state: &AppState, login: &str) -> anyhow::Result<User> {
     users::find_by_login(&state.db, login)
@@ -29,7 +123,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
             .subject(user.id.clone())
     };
     match cmd {
-        UserCommand::Add(_) => bail!("handled by the caller"),
+        UserCommand::Add(args) => add(state, args, json_out).await?,
         UserCommand::List(args) => list(state, args, json_out).await?,
         UserCommand::Show { login } => {
             let user = find(state, &login).await?;
@@ -37,7 +131,7 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
         }
         UserCommand::SetPassword { login } => {
             let user = find(state, &login).await?;
-            let password = crate::cli_io::read_new_password()?;
+            let password = crate::cli::io::read_new_password()?;
             let id = user.id.clone();
             users::set_password(
                 &state.db,
@@ -122,11 +216,11 @@ pub async fn run(state: &AppState, cmd: UserCommand, json_out: bool) -> anyhow::
         }
         UserCommand::Factors { login } => {
             let user = find(state, &login).await?;
-            crate::cli_mfa::factors_of(state, &user, json_out).await?;
+            crate::cli::mfa::factors_of(state, &user, json_out).await?;
         }
         UserCommand::MfaReset { login } => {
             let user = find(state, &login).await?;
-            crate::cli_mfa::reset(state, &user).await?;
+            crate::cli::mfa::reset(state, &user).await?;
         }
         UserCommand::Unlock { login } => {
             let user = find(state, &login).await?;
@@ -344,5 +438,40 @@ async fn show(state: &AppState, u: &User, json_out: bool) -> anyhow::Result<()> 
     }
     println!("created:        {}", when(u.created_at));
     println!("updated:        {}", when(u.updated_at));
+    Ok(())
+}
+
+async fn add(state: &AppState, args: UserAdd, json_out: bool) -> anyhow::Result<()> {
+    let password = crate::cli::io::read_new_password()?;
+    let user = users::create(
+        &state.db,
+        &state.hasher,
+        state.clock.as_ref(),
+        NewUser {
+            username: args.username,
+            email: args.email,
+            name: args.name,
+            phone: args.phone,
+            opd_code: args.opd,
+            password: Some(password),
+            is_admin: args.admin,
+            ..NewUser::default()
+        },
+    )
+    .await?;
+    state
+        .audit
+        .record(
+            state.now(),
+            AuditEvent::new("admin.user.create", true)
+                .actor("cli")
+                .subject(user.id.clone()),
+        )
+        .await?;
+    if json_out {
+        println!("{}", json!({"id": user.id, "username": user.username}));
+    } else {
+        println!("created account {} (sub {})", user.username, user.id);
+    }
     Ok(())
 }

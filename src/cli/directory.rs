@@ -5,7 +5,7 @@
 
 use crate::access::roles::{self, NewAssignment, ScopeKind};
 use crate::audit::AuditEvent;
-use crate::cli_io::{parse_when, say_if_empty, when, when_json};
+use crate::cli::io::{parse_when, say_if_empty, when, when_json};
 use crate::directory::{asn_import, opd, opd_import, people};
 use crate::state::AppState;
 use anyhow::{Context, bail};

@@ -5,7 +5,7 @@
 //! positional arguments anyway.
 
 use crate::audit::AuditEvent;
-use crate::cli_io::{say_if_empty, when, width};
+use crate::cli::io::{say_if_empty, when, width};
 use crate::clients::{self, AuthMethod, Client, ClientChange, NewClient, RoleClaims, StatusChange};
 use crate::jose::Alg;
 use crate::state::AppState;
