@@ -21,6 +21,7 @@ mod directory_import;
 mod discovery;
 mod instances;
 mod keys;
+mod layering;
 mod login_ui;
 mod logout;
 mod mfa_passkeys;
