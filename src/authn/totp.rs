@@ -3,9 +3,13 @@
 //! either side (RFC 6238 §5.2), and a replay cache so an accepted code is never
 //! accepted again (§5.2: "MUST NOT accept the second attempt"). Secrets are 160
 //! bits (RFC 4226 §4 R6), shown as base32 (RFC 4648 §6) in an `otpauth://` URI.
+//!
+//! The codes, the constant-time check over the window and base32 come from the
+//! `totp-rs` crate; the replay cache, the input normalisation, the `otpauth://`
+//! URI and the QR code are ours (docs/architecture.md says why).
 
 use crate::store::{Store, StoreError};
-use ring::hmac;
+use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 pub const STEP: i64 = 30;
 pub const DIGITS: u32 = 6;
@@ -16,19 +20,30 @@ pub const SKEW: i64 = 1;
 /// that step's code can be accepted ((2 × SKEW + 1) × STEP = 90 s).
 const REPLAY_TTL: i64 = 120;
 
+/// The generator for `secret` with our parameters and a step of `step_secs`.
+///
+/// `build_noncompliant` only because `build` also refuses secrets under 128 bits,
+/// which would turn a code check into an error path; every secret Gapura makes is
+/// 160 bits ([`new_secret`]), and the `parameters_are_compliant` test shows that
+/// `build` accepts these parameters.
+fn generator(secret: &[u8], step_secs: u64) -> Totp {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(DIGITS as u8)
+        .with_skew(SKEW as u16)
+        .with_step_duration(step_secs)
+        .with_secret(secret)
+        .build_noncompliant()
+}
+
 /// RFC 4226 §5.3: HMAC-SHA-1 of the big-endian counter, dynamic truncation, modulo 10^digits.
+/// (A TOTP whose step is one second is HOTP with the time as its counter.)
 pub fn hotp(secret: &[u8], counter: u64) -> u32 {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
-    let tag = hmac::sign(&key, &counter.to_be_bytes());
-    let mac = tag.as_ref();
-    let offset = (mac[mac.len() - 1] & 0x0f) as usize;
-    let binary = u32::from_be_bytes([
-        mac[offset],
-        mac[offset + 1],
-        mac[offset + 2],
-        mac[offset + 3],
-    ]) & 0x7fff_ffff;
-    binary % 10u32.pow(DIGITS)
+    generator(secret, 1)
+        .generate(counter)
+        .to_string()
+        .bytes()
+        .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
 }
 
 /// The time step of a Unix time (RFC 6238 §4.2, T0 = 0).
@@ -38,11 +53,9 @@ pub fn step_of(unix: i64) -> i64 {
 
 /// The code for a time step, zero-padded.
 pub fn code_at_step(secret: &[u8], step: i64) -> String {
-    format!(
-        "{:0width$}",
-        hotp(secret, step.max(0) as u64),
-        width = DIGITS as usize
-    )
+    // A non-negative step times STEP is at most a non-negative i64 Unix time: no overflow.
+    let start = step.max(0) as u64 * STEP as u64;
+    generator(secret, STEP as u64).generate(start).to_string()
 }
 
 /// The code valid at a Unix time.
@@ -56,12 +69,13 @@ pub fn normalise(input: &str) -> Option<String> {
     (s.len() == DIGITS as usize && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
 }
 
-/// The step whose code matches, within ±`SKEW` steps of `now`.
+/// The step whose code matches, within ±`SKEW` steps of `now` (compared in
+/// constant time). No step matches before 1970.
 pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
     let code = normalise(code)?;
-    let current = step_of(now);
-    (current - SKEW..=current + SKEW)
-        .find(|s| crate::crypto::ct_eq(code_at_step(secret, *s).as_bytes(), code.as_bytes()))
+    let now = u64::try_from(now).ok()?;
+    let step = generator(secret, STEP as u64).check(&code, now)?;
+    i64::try_from(step).ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,41 +111,21 @@ pub fn new_secret() -> Vec<u8> {
     crate::crypto::random_bytes(SECRET_LEN)
 }
 
-const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// RFC 4648 §6 base32, without padding (as authenticator apps expect).
 pub fn base32_encode(data: &[u8]) -> String {
-    let mut out = String::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in data {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            out.push(B32[((buffer >> (bits - 5)) & 31) as usize] as char);
-            bits -= 5;
-        }
-    }
-    if bits > 0 {
-        out.push(B32[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
+    Secret::from(data).to_base32()
 }
 
+/// Reads base32 as people type it: any case, spaces, dashes and padding ignored.
 pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.chars().filter(|c| !matches!(c, ' ' | '=' | '-')) {
-        let v = B32
-            .iter()
-            .position(|&x| x == c.to_ascii_uppercase() as u8)? as u32;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            out.push((buffer >> (bits - 8)) as u8);
-            bits -= 8;
-        }
-    }
-    Some(out)
+    let text: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '=' | '-'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    Secret::try_from_base32(text)
+        .ok()
+        .map(|s| s.as_bytes().to_vec())
 }
 
 /// Groups of four for reading aloud or typing: `ABCD EFGH ...`.
@@ -231,6 +225,62 @@ mod tests {
         assert!(matching_step(secret, "abcdef", now).is_none());
     }
 
+    /// The parameters are the ones authenticator apps assume (SHA-1, 6 digits,
+    /// 30 s), one step of skew, and the crate's RFC checks accept them with our
+    /// secrets (which is why `generator` may use `build_noncompliant`).
+    #[test]
+    fn parameters_are_compliant() {
+        let secret = new_secret();
+        assert_eq!(secret.len(), 20);
+        let checked = Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_digits(DIGITS as u8)
+            .with_skew(SKEW as u16)
+            .with_step_duration(STEP as u64)
+            .with_secret(secret.as_slice())
+            .build();
+        assert_eq!(checked, Ok(generator(&secret, STEP as u64)));
+        let g = generator(&secret, STEP as u64);
+        assert_eq!(
+            (g.algorithm(), g.digits(), g.skew(), g.step()),
+            (Algorithm::SHA1, 6, 1, 30)
+        );
+    }
+
+    /// The replay cache keys on the step that matched, so that step must be the
+    /// one the code belongs to, not the current one.
+    #[test]
+    fn matching_step_is_the_codes_step() {
+        let secret = b"12345678901234567890";
+        let now = 1_234_567_890;
+        let current = step_of(now);
+        for d in [-1, 0, 1] {
+            let code = code_at_step(secret, current + d);
+            assert_eq!(matching_step(secret, &code, now), Some(current + d), "{d}");
+        }
+        // What people type: spaces and dashes are dropped before the check.
+        let code = code_at(secret, now);
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        assert_eq!(matching_step(secret, &spaced, now), Some(current));
+        let dashed = format!("{}-{}", &code[..3], &code[3..]);
+        assert_eq!(matching_step(secret, &dashed, now), Some(current));
+        assert_eq!(
+            matching_step(secret, &format!("+{}", &code[1..]), now),
+            None
+        );
+        assert_eq!(matching_step(secret, &format!("{code}0"), now), None);
+        // Another secret's code does not match.
+        assert_eq!(matching_step(b"abcdefghijabcdefghij", &code, now), None);
+    }
+
+    #[test]
+    fn base32_decode_reads_what_people_type() {
+        assert_eq!(base32_decode("mzxw-6ytb-oi").unwrap(), b"foobar");
+        assert_eq!(base32_decode("MZXW6YQ=").unwrap(), b"foob");
+        assert_eq!(base32_decode("MZXW6YT1"), None);
+        assert_eq!(base32_decode("").unwrap(), b"");
+    }
+
     #[test]
     fn base32_round_trip_and_rfc4648_vectors() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
@@ -278,6 +328,15 @@ mod tests {
             b"12345678901234567890",
         );
         assert!(uri.starts_with("otpauth://totp/Gapura%20Kota%20Bogor:198609262015052001?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gapura%20Kota%20Bogor"));
+        assert_eq!(
+            uri,
+            "otpauth://totp/Gapura%20Kota%20Bogor:198609262015052001?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gapura%20Kota%20Bogor&algorithm=SHA1&digits=6&period=30"
+        );
+        // Usernames may hold any non-blank character, a colon included.
+        assert!(
+            otpauth_uri("Gapura", "a:b~c", b"12345678901234567890")
+                .starts_with("otpauth://totp/Gapura:a%3Ab%7Ec?")
+        );
         let svg = qr_svg(&uri).unwrap();
         assert!(svg.contains("<svg"));
         assert!(
