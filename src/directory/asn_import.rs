@@ -208,14 +208,24 @@ fn diff(rec: &AsnRecord, old: Option<&Known>, sync: bool, now: i64) -> Change {
         format!("{SYNC_REASON} kedudukan {} {name}", rec.kedudukan)
     };
     let (status, reason, at, turn) = match old {
-        None if ends => (AccountStatus::Suspended, Some(ked_reason()), Some(now), None),
+        None if ends => (
+            AccountStatus::Suspended,
+            Some(ked_reason()),
+            Some(now),
+            None,
+        ),
         None => (AccountStatus::Active, None, None, None),
         Some(k) if k.status == AccountStatus::Active && ends && sync => {
             let turn = Turn::Suspend {
                 id: k.id.clone(),
                 reason: ked_reason(),
             };
-            (AccountStatus::Suspended, Some(ked_reason()), Some(now), Some(turn))
+            (
+                AccountStatus::Suspended,
+                Some(ked_reason()),
+                Some(now),
+                Some(turn),
+            )
         }
         Some(k)
             if k.status != AccountStatus::Active
@@ -482,7 +492,10 @@ mod tests {
     fn diff_new_accounts() {
         let c = diff(&rec("1", "DINKES", "01"), None, false, NOW);
         assert_eq!(c.action, Action::Create);
-        assert_eq!((c.status, c.reason, c.at, c.turn), (AccountStatus::Active, None, None, None));
+        assert_eq!(
+            (c.status, c.reason, c.at, c.turn),
+            (AccountStatus::Active, None, None, None)
+        );
         // Retired on arrival: created suspended, nothing to revoke.
         let c = diff(&rec("1", "DINKES", "99"), None, true, NOW);
         assert_eq!(c.action, Action::Create);
@@ -539,7 +552,10 @@ mod tests {
         let r = rec("1", "DINKES", "01");
         let by_sync = known(&r, AccountStatus::Suspended, Some("sync: kedudukan 04 x"));
         let c = diff(&r, Some(&by_sync), false, NOW);
-        assert_eq!((c.status, c.reason, c.at), (AccountStatus::Active, None, None));
+        assert_eq!(
+            (c.status, c.reason, c.at),
+            (AccountStatus::Active, None, None)
+        );
         assert_eq!(c.turn, Some(Turn::Reactivate));
         // A status change alone is an update that does not count as a field change.
         let update = Action::Update {
@@ -565,7 +581,10 @@ mod tests {
     fn admit_refuses_repeated_nips_and_unknown_or_closed_units() {
         let (units, emails) = (units(), HashMap::new());
         let mut seen = Seen::default();
-        assert!(seen.admit(rec("1", "DINKES", "01"), 2, &units, &emails).is_ok());
+        assert!(
+            seen.admit(rec("1", "DINKES", "01"), 2, &units, &emails)
+                .is_ok()
+        );
         let why = seen.admit(rec("1", "NOPE", "01"), 3, &units, &emails);
         let expected = ["NIP 1 already appears on line 2", "unknown OPD `NOPE`"];
         assert_eq!(why.unwrap_err(), expected);
@@ -592,7 +611,10 @@ mod tests {
         second.email = first.email.clone();
         assert_eq!(seen.admit(first, 3, &units, &emails).unwrap().review, None);
         let r = seen.admit(second, 4, &units, &emails).unwrap();
-        assert_eq!((r.email, r.review.as_deref()), (None, Some("email_duplicate")));
+        assert_eq!(
+            (r.email, r.review.as_deref()),
+            (None, Some("email_duplicate"))
+        );
     }
 
     #[test]
