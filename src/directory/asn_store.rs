@@ -1,12 +1,13 @@
 //! The importer's storage side: the directory loaded once for comparison (keyset
-//! pages, a compact fingerprint per NIP instead of full rows) and batched upserts.
+//! pages, a compact fingerprint per NIP instead of full rows), batched upserts and
+//! the batched suspension of accounts missing from a `--sync` file.
 
 use super::DirectoryError;
 use super::asn_row::AsnRecord;
 use crate::state::AppState;
 use entity::user_account;
 use entity::user_account::AccountStatus;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -206,6 +207,7 @@ pub fn active_model(
     }
 }
 
+/// Writes the pending rows of `batch` (emptied) as one upsert keyed by account id.
 pub async fn flush(
     txn: &DatabaseTransaction,
     batch: &mut Vec<user_account::ActiveModel>,
@@ -247,5 +249,29 @@ pub async fn flush(
         )
         .exec_without_returning(txn)
         .await?;
+    Ok(())
+}
+
+/// Suspends the accounts `ids` with `reason` at `now`, in batches, inside the
+/// importer's transaction.
+pub async fn suspend_all(
+    txn: &DatabaseTransaction,
+    ids: &[&str],
+    reason: &str,
+    now: i64,
+) -> Result<(), DirectoryError> {
+    for chunk in ids.chunks(BATCH) {
+        user_account::Entity::update_many()
+            .col_expr(
+                user_account::Column::Status,
+                Expr::value(AccountStatus::Suspended.as_str()),
+            )
+            .col_expr(user_account::Column::SuspendedAt, Expr::value(now))
+            .col_expr(user_account::Column::SuspendedReason, Expr::value(reason))
+            .col_expr(user_account::Column::UpdatedAt, Expr::value(now))
+            .filter(user_account::Column::Id.is_in(chunk.iter().map(|id| id.to_string())))
+            .exec(txn)
+            .await?;
+    }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! separators (sniffed from the header line), CRLF line ends, any column order, and
 //! SIASN header aliases. Rows are streamed, never loaded whole.
 
+use super::DirectoryError;
+use super::report::Refused;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
@@ -126,6 +128,83 @@ impl Columns {
             .map(str::trim)
             .filter(|v| !v.is_empty())
     }
+}
+
+/// A CSV file opened for import: the streaming reader, its header line and the
+/// columns mapped from it.
+pub struct Input<R: Read> {
+    reader: csv::Reader<BufReader<R>>,
+    pub headers: csv::StringRecord,
+    pub cols: Columns,
+}
+
+/// One data row, with the line it starts on and its key (`key` column) as written.
+pub struct Row {
+    pub line: u64,
+    pub key: String,
+    pub record: csv::StringRecord,
+}
+
+impl<R: Read> Input<R> {
+    /// Opens `input` and maps its header by `aliases`: `Io` when it cannot be read,
+    /// `Invalid` when it is not CSV or lacks a `required` column.
+    pub fn open(
+        input: R,
+        aliases: &[(&'static str, &[&str])],
+        required: &[&str],
+    ) -> Result<Self, DirectoryError> {
+        let mut reader = reader(input).map_err(|e| DirectoryError::Io(e.to_string()))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| DirectoryError::Invalid(format!("the file is not CSV: {e}")))?
+            .clone();
+        let cols = Columns::map(&headers, aliases, required).map_err(DirectoryError::Invalid)?;
+        Ok(Self {
+            reader,
+            headers,
+            cols,
+        })
+    }
+
+    /// The data rows, streamed, each keyed by its `key` column; an unreadable row
+    /// or one carrying a control character is refused with its reason.
+    pub fn rows(self, key: &'static str) -> impl Iterator<Item = Result<Row, Refused>> {
+        let Self {
+            reader,
+            headers,
+            cols,
+        } = self;
+        reader
+            .into_records()
+            .enumerate()
+            .map(move |(i, result)| checked_row(&headers, &cols, key, 2 + i as u64, result))
+    }
+}
+
+/// A row as read: its line (`fallback` when the reader cannot tell), its key, and
+/// refused when unreadable or carrying a control character.
+fn checked_row(
+    headers: &csv::StringRecord,
+    cols: &Columns,
+    key: &str,
+    fallback: u64,
+    result: csv::Result<csv::StringRecord>,
+) -> Result<Row, Refused> {
+    let record = result.map_err(|e| Refused {
+        line: fallback,
+        key: String::new(),
+        reasons: vec![format!("unreadable CSV row: {e}")],
+    })?;
+    let line = line_of(&record, fallback);
+    let key = cols.get(&record, key).unwrap_or_default().to_owned();
+    if let Some(why) = control_characters(headers, &record) {
+        return Err(Refused {
+            line,
+            key,
+            reasons: vec![why],
+        });
+    }
+    Ok(Row { line, key, record })
 }
 
 #[cfg(test)]

@@ -5,8 +5,39 @@ use super::DirectoryError;
 use super::asn_store::BATCH;
 use crate::state::AppState;
 use entity::{opd, role_assignment};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
+
+/// Every unit's path and whether it is closed, by code.
+pub async fn unit_paths(
+    state: &AppState,
+) -> Result<HashMap<String, (String, bool)>, DirectoryError> {
+    Ok(opd::Entity::find()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, (u.path, u.closed_at.is_some())))
+        .collect())
+}
+
+/// Ends the assignments `ended` (`(id, user_id)`, from [`ended_by_mutasi`]) at
+/// `now`, in batches, inside the importer's transaction.
+pub async fn end_assignments(
+    txn: &DatabaseTransaction,
+    ended: &[(String, String)],
+    now: i64,
+) -> Result<(), DirectoryError> {
+    for chunk in ended.chunks(BATCH) {
+        role_assignment::Entity::update_many()
+            .col_expr(role_assignment::Column::EndedAt, Expr::value(now))
+            .col_expr(role_assignment::Column::EndedReason, Expr::value("mutasi"))
+            .filter(role_assignment::Column::Id.is_in(chunk.iter().map(|(id, _)| id.clone())))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Assignments `(id, user_id)` that covered the old unit but not the new one.
 pub async fn ended_by_mutasi(
@@ -51,12 +82,7 @@ pub async fn end_for_mutasi(
     state: &AppState,
     mutasi: &[(String, String, String)],
 ) -> Result<Vec<String>, DirectoryError> {
-    let units: HashMap<String, (String, bool)> = opd::Entity::find()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, (u.path, u.closed_at.is_some())))
-        .collect();
+    let units = unit_paths(state).await?;
     let ended = ended_by_mutasi(state, &units, mutasi).await?;
     let ids: Vec<String> = ended.into_iter().map(|(id, _)| id).collect();
     for id in &ids {

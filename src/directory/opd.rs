@@ -160,10 +160,7 @@ pub async fn rebuild_paths<C: ConnectionTrait>(db: &C) -> Result<usize, Director
         if let Some((path, depth)) = paths.get(&row.code)
             && (row.path != *path || row.depth != *depth)
         {
-            let mut active: opd::ActiveModel = row.into();
-            active.path = Set(path.clone());
-            active.depth = Set(*depth);
-            active.update(db).await?;
+            set_place(db, &row, path, *depth).await?;
             changed += 1;
         }
     }
@@ -344,6 +341,73 @@ pub async fn delete<C: ConnectionTrait>(db: &C, code: &str) -> Result<(), Direct
         )));
     }
     opd::Entity::delete_by_id(row.code).exec(db).await?;
+    Ok(())
+}
+
+/// A unit's own fields as an import file gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitFields {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent: Option<String>,
+}
+
+/// Inserts an imported unit at its computed place (`path`, `depth`) in the tree.
+pub async fn insert_fields<C: ConnectionTrait>(
+    db: &C,
+    now: i64,
+    unit: &UnitFields,
+    path: &str,
+    depth: i32,
+) -> Result<(), DirectoryError> {
+    opd::ActiveModel {
+        code: Set(unit.code.clone()),
+        name: Set(unit.name.clone()),
+        kind: Set(unit.kind.clone()),
+        parent_code: Set(unit.parent.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        path: Set(path.to_owned()),
+        depth: Set(depth),
+        closed_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites the unit `old` with an import's fields and its computed place.
+pub async fn update_fields<C: ConnectionTrait>(
+    db: &C,
+    now: i64,
+    old: &UnitRow,
+    unit: &UnitFields,
+    path: &str,
+    depth: i32,
+) -> Result<(), DirectoryError> {
+    let mut a: opd::ActiveModel = old.clone().into();
+    a.name = Set(unit.name.clone());
+    a.kind = Set(unit.kind.clone());
+    a.parent_code = Set(unit.parent.clone());
+    a.path = Set(path.to_owned());
+    a.depth = Set(depth);
+    a.updated_at = Set(now);
+    a.update(db).await?;
+    Ok(())
+}
+
+/// Moves `row` to a recomputed place in the tree (an ancestor moved).
+pub async fn set_place<C: ConnectionTrait>(
+    db: &C,
+    row: &UnitRow,
+    path: &str,
+    depth: i32,
+) -> Result<(), DirectoryError> {
+    let mut a: opd::ActiveModel = row.clone().into();
+    a.path = Set(path.to_owned());
+    a.depth = Set(depth);
+    a.update(db).await?;
     Ok(())
 }
 

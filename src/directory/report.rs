@@ -12,6 +12,15 @@ pub struct Rejection {
     pub reasons: Vec<String>,
 }
 
+/// A row refused while it is read, as the file wrote it (`ImportReport::refuse`
+/// quotes it into a [`Rejection`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub line: u64,
+    pub key: String,
+    pub reasons: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub kind: &'static str,
@@ -53,6 +62,11 @@ impl ImportReport {
         let key: String = shown(key).chars().take(40).collect();
         let reasons = reasons.iter().map(|r| shown(r)).collect();
         self.rejected.push(Rejection { line, key, reasons });
+    }
+
+    /// Records a row refused while it was read.
+    pub fn refuse(&mut self, r: Refused) {
+        self.reject(r.line, &r.key, r.reasons);
     }
 
     pub fn changes(&self) -> u64 {
