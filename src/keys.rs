@@ -76,7 +76,7 @@ impl KeyManager {
         alg: Alg,
         now: i64,
         typ: &'static str,
-        claims: serde_json::Map<String, serde_json::Value>,
+        claims: impl serde::Serialize + Send + 'static,
     ) -> Result<String, KeysError> {
         let key = self.signer(alg, now)?;
         if alg == Alg::Rs256 {

@@ -14,12 +14,24 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The `roles` and `roles_flat` claims, serialized as those two members (a token
+/// or answer flattens them in beside its other claims).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RoleClaims {
-    pub structured: Vec<Value>,
+    #[serde(rename = "roles")]
+    pub structured: Vec<RoleClaim>,
+    #[serde(rename = "roles_flat")]
     pub flat: Vec<String>,
+}
+
+/// One live assignment in `roles`: `opd` is `null` for the city.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleClaim {
+    pub role: String,
+    pub opd: Option<String>,
+    pub scope: String,
 }
 
 /// Unit and record separators: never in role names or unit codes (both validated).
@@ -48,7 +60,7 @@ fn combined_sql(backend: DbBackend) -> Option<&'static str> {
 }
 
 /// The unit of a person, as the `opd` claim shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitClaim {
     pub code: String,
     pub name: String,
@@ -169,7 +181,7 @@ fn build(mut rows: Vec<(String, Option<String>, String)>) -> RoleClaims {
     let mut out = RoleClaims::default();
     for (role, opd, scope) in rows {
         let flat = format!("{role}@{}", opd.as_deref().unwrap_or("*"));
-        let item = json!({"role": role, "opd": opd, "scope": scope});
+        let item = RoleClaim { role, opd, scope };
         if !out.structured.contains(&item) {
             out.structured.push(item);
         }

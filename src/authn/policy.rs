@@ -83,11 +83,7 @@ pub async fn roles_of(
     let claims = crate::access::claims::for_client(&state.db, &user.id, &client.id, state.now())
         .await
         .map_err(|e| DbErr::Custom(e.to_string()))?;
-    let mut roles: Vec<String> = claims
-        .structured
-        .iter()
-        .filter_map(|r| r["role"].as_str().map(str::to_owned))
-        .collect();
+    let mut roles: Vec<String> = claims.structured.into_iter().map(|r| r.role).collect();
     roles.sort();
     roles.dedup();
     Ok(roles)

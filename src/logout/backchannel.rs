@@ -16,6 +16,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
+use serde::Serialize;
 use serde_json::json;
 
 pub const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -24,7 +25,33 @@ pub const MAX_ATTEMPTS: i32 = 12;
 const TOKEN_TTL: i64 = 120;
 const CLAIM_SECS: i64 = 60;
 
-/// A logout token for `client` (§2.4): `iss aud iat exp jti events`, `sub`, and `sid` when known.
+/// The claims of a logout token (§2.4): `iss aud iat exp jti events`, `sub`, and
+/// `sid` when known; never `nonce`.
+#[derive(Debug, Serialize)]
+pub struct LogoutTokenClaims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub events: LogoutEvents,
+    pub sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// `events`: the one member [`EVENT`], an empty object.
+#[derive(Debug, Default, Serialize)]
+pub struct LogoutEvents {
+    #[serde(rename = "http://schemas.openid.net/event/backchannel-logout")]
+    pub backchannel_logout: Empty,
+}
+
+/// `{}`.
+#[derive(Debug, Default, Serialize)]
+pub struct Empty {}
+
+/// A logout token for `client` (§2.4).
 pub async fn logout_token(
     state: &AppState,
     client: &Client,
@@ -32,22 +59,15 @@ pub async fn logout_token(
     sid: Option<&str>,
 ) -> Result<String, OAuthError> {
     let now = state.now();
-    let mut claims = json!({
-        "iss": state.issuer,
-        "aud": client.id,
-        "iat": now,
-        "exp": now + TOKEN_TTL,
-        "jti": random_token(16),
-        "events": { EVENT: {} },
-        "sub": user_id,
-    });
-    if let Some(sid) = sid {
-        claims["sid"] = json!(sid);
-    }
-    let serde_json::Value::Object(claims) = claims else {
-        return Err(OAuthError::internal(
-            "logout token claims are not an object",
-        ));
+    let claims = LogoutTokenClaims {
+        iss: state.issuer.clone(),
+        aud: client.id.clone(),
+        iat: now,
+        exp: now + TOKEN_TTL,
+        jti: random_token(16),
+        events: LogoutEvents::default(),
+        sub: user_id.to_owned(),
+        sid: sid.map(str::to_owned),
     };
     Ok(state
         .keys
@@ -223,6 +243,12 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_event_member_is_named_event() {
+        let events = serde_json::to_value(super::LogoutEvents::default()).unwrap();
+        assert_eq!(events, serde_json::json!({ super::EVENT: {} }));
+    }
+
     #[test]
     fn backoff_doubles_up_to_an_hour() {
         assert_eq!(super::backoff(1), 5);

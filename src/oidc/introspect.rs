@@ -91,18 +91,11 @@ async fn access(
                 crate::clients::get(state, v.str("client_id").unwrap_or_default()).await?
         {
             let extra = super::claims::load(state, &client, &user, &scopes).await?;
-            let mut roles = Map::new();
-            super::claims::apply(
-                &mut roles,
+            out.extend(super::claims::role_members(
                 &extra,
                 &client,
                 crate::clients::ClaimTarget::Introspection,
-            );
-            for key in ["roles", "roles_flat"] {
-                if let Some(v) = roles.remove(key) {
-                    out.insert(key.into(), v);
-                }
-            }
+            ));
         }
     }
     Ok(Some(out))

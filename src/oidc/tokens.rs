@@ -1,16 +1,21 @@
 //! Minting and checking tokens: ID tokens (OIDC Core §2, §3.1.3.6) and JWT access
 //! tokens (RFC 9068, `typ: at+jwt`). Access tokens carry `gid`, the grant they
-//! belong to, so revoking a grant ends its access tokens at once.
+//! belong to, so revoking a grant ends its access tokens at once. The claims of
+//! each are a typed struct ([`AccessTokenClaims`], [`IdTokenClaims`]). Reading a
+//! token back ([`Verified`]) stays with its JSON members: introspection passes
+//! some through as they are.
 
-use crate::clients::Client;
+use super::claims::UserClaims;
+use crate::access::claims::RoleClaims;
+use crate::clients::{ClaimTarget, Client};
 use crate::crypto::random_token;
-use crate::domain::Scopes;
+use crate::domain::{Scopes, scope};
 use crate::error::OAuthError;
 use crate::jose::UnverifiedJws;
 use crate::state::AppState;
 use crate::users::User;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// What a grant carries into the tokens it yields.
 #[derive(Debug, Clone)]
@@ -38,6 +43,59 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The claims of a JWT access token (RFC 9068 §2.2): the person (or, for
+/// `client_credentials`, the client) as `sub`, the grant as `gid`, and the
+/// client's role claims where it wants them.
+#[derive(Debug, Serialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(flatten)]
+    pub roles: Option<RoleClaims>,
+}
+
+/// The claims of an ID token (OIDC Core §2): its own, and the person's
+/// ([`UserClaims`], with the directory claims) flattened in beside them.
+#[derive(Debug, Serialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    pub at_hash: String,
+    #[serde(flatten)]
+    pub person: UserClaims,
+}
+
 pub async fn access_token(
     state: &AppState,
     client: &Client,
@@ -46,47 +104,29 @@ pub async fn access_token(
 ) -> Result<(String, i64), OAuthError> {
     let now = state.now();
     let ttl = state.settings.tokens.access_token_ttl;
-    let mut c = Map::new();
-    c.insert("iss".into(), json!(state.issuer));
-    c.insert(
-        "sub".into(),
-        json!(user.map(|u| u.id.as_str()).unwrap_or(client.id.as_str())),
-    );
-    c.insert("aud".into(), json!(state.issuer));
-    c.insert("client_id".into(), json!(client.id));
-    c.insert("iat".into(), json!(now));
-    c.insert("exp".into(), json!(now + ttl));
-    c.insert("jti".into(), json!(random_token(16)));
-    if !ctx.scope.is_empty() {
-        c.insert("scope".into(), json!(ctx.scope.to_string()));
-    }
-    if let Some(t) = ctx.auth_time {
-        c.insert("auth_time".into(), json!(t));
-    }
-    if let Some(acr) = &ctx.acr {
-        c.insert("acr".into(), json!(acr));
-    }
-    if !ctx.amr.is_empty() {
-        c.insert("amr".into(), json!(ctx.amr));
-    }
-    if let Some(sid) = &ctx.sid {
-        c.insert("sid".into(), json!(sid));
-    }
-    if let Some(gid) = &ctx.grant_id {
-        c.insert("gid".into(), json!(gid));
-    }
-    if let Some(u) = user
-        && (ctx.scope.contains("profile") || ctx.scope.contains(crate::domain::scope::ASN))
-    {
-        c.insert("preferred_username".into(), json!(u.username));
-    }
-    super::claims::apply(
-        &mut c,
-        &ctx.extra,
-        client,
-        crate::clients::ClaimTarget::AccessToken,
-    );
-    let jwt = state.keys.sign(client.alg, now, "at+jwt", c).await?;
+    let claims = AccessTokenClaims {
+        iss: state.issuer.clone(),
+        sub: user.map_or(&client.id, |u| &u.id).clone(),
+        aud: state.issuer.clone(),
+        client_id: client.id.clone(),
+        iat: now,
+        exp: now + ttl,
+        jti: random_token(16),
+        scope: (!ctx.scope.is_empty()).then(|| ctx.scope.to_string()),
+        auth_time: ctx.auth_time,
+        acr: ctx.acr.clone(),
+        amr: ctx.amr.clone(),
+        sid: ctx.sid.clone(),
+        gid: ctx.grant_id.clone(),
+        preferred_username: user
+            .filter(|_| ctx.scope.contains("profile") || ctx.scope.contains(scope::ASN))
+            .map(|u| u.username.clone()),
+        roles: ctx
+            .extra
+            .roles_for(client, ClaimTarget::AccessToken)
+            .cloned(),
+    };
+    let jwt = state.keys.sign(client.alg, now, "at+jwt", claims).await?;
     Ok((jwt, ttl))
 }
 
@@ -99,37 +139,22 @@ pub async fn id_token(
     access_token: &str,
 ) -> Result<String, OAuthError> {
     let now = state.now();
-    let mut c = super::claims::user_claims(user, &ctx.scope);
-    super::claims::apply(
-        &mut c,
-        &ctx.extra,
-        client,
-        crate::clients::ClaimTarget::IdToken,
-    );
-    c.insert("iss".into(), json!(state.issuer));
-    c.insert("aud".into(), json!(client.id));
-    c.insert("iat".into(), json!(now));
-    c.insert(
-        "exp".into(),
-        json!(now + state.settings.tokens.id_token_ttl),
-    );
-    if let Some(t) = ctx.auth_time {
-        c.insert("auth_time".into(), json!(t));
-    }
-    if let Some(n) = nonce {
-        c.insert("nonce".into(), json!(n));
-    }
-    if let Some(acr) = &ctx.acr {
-        c.insert("acr".into(), json!(acr));
-    }
-    if !ctx.amr.is_empty() {
-        c.insert("amr".into(), json!(ctx.amr));
-    }
-    if let Some(sid) = &ctx.sid {
-        c.insert("sid".into(), json!(sid));
-    }
-    c.insert("at_hash".into(), json!(client.alg.half_hash(access_token)));
-    Ok(state.keys.sign(client.alg, now, "JWT", c).await?)
+    let mut person = super::claims::user_claims(user, &ctx.scope);
+    super::claims::apply(&mut person, &ctx.extra, client, ClaimTarget::IdToken);
+    let claims = IdTokenClaims {
+        iss: state.issuer.clone(),
+        aud: client.id.clone(),
+        iat: now,
+        exp: now + state.settings.tokens.id_token_ttl,
+        auth_time: ctx.auth_time,
+        nonce: nonce.map(str::to_owned),
+        acr: ctx.acr.clone(),
+        amr: ctx.amr.clone(),
+        sid: ctx.sid.clone(),
+        at_hash: client.alg.half_hash(access_token),
+        person,
+    };
+    Ok(state.keys.sign(client.alg, now, "JWT", claims).await?)
 }
 
 /// Verified claims of one of Gapura's own JWTs.

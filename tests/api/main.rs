@@ -12,6 +12,7 @@ mod attacks_admin;
 mod attacks_edge;
 mod attacks_flow;
 mod browser_apps;
+mod claim_sets;
 mod cli;
 mod client_auth;
 mod code_flow;
