@@ -3,11 +3,11 @@
 //! the claims its scopes and client release. The endpoint is
 //! `crate::http::oidc::userinfo`.
 
+use super::claims::UserClaims;
 use super::tokens::{self, Verified};
 use crate::error::{ErrorCode, OAuthError};
 use crate::state::AppState;
 use crate::users;
-use serde_json::Value;
 
 /// An error with the Bearer challenge RFC 6750 §3 asks of a protected resource.
 pub fn bearer(e: OAuthError) -> OAuthError {
@@ -31,7 +31,7 @@ pub async fn verify(state: &AppState, token: Option<&str>) -> Result<Verified, O
 
 /// The claims about the token's person that its scopes (`openid` required) and
 /// its client's claim rules release, for an active account.
-pub async fn claims(state: &AppState, v: &Verified) -> Result<Value, OAuthError> {
+pub async fn claims(state: &AppState, v: &Verified) -> Result<UserClaims, OAuthError> {
     let scopes = v.scopes();
     if !scopes.contains("openid") || v.str("gid").is_none() {
         return Err(bearer(OAuthError::new(
@@ -56,5 +56,5 @@ pub async fn claims(state: &AppState, v: &Verified) -> Result<Value, OAuthError>
             crate::clients::ClaimTarget::UserInfo,
         );
     }
-    Ok(Value::Object(claims))
+    Ok(claims)
 }
