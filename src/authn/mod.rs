@@ -4,6 +4,7 @@
 //! Framework-free services: handlers live in `crate::http::pages`.
 
 pub mod factors;
+pub mod login;
 pub mod policy;
 pub mod recovery;
 pub mod stepup;

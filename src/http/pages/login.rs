@@ -1,12 +1,12 @@
-//! Login form: NIP or e-mail plus password (argon2id, verified off the executor,
-//! with a dummy verification for unknown accounts). Success renews the session id.
+//! The login form: NIP or e-mail plus password. The checks (lockout, argon2id,
+//! failure bookkeeping) and the session are `authn::login`'s; this page shows the
+//! form and its answer, and sets the session cookie.
 
 use crate::audit::AuditEvent;
-use crate::authn::amr;
+use crate::authn::{amr, login};
 use crate::domain::Params;
-use crate::http::{client_ip, csrf_token, csrf_valid};
-use crate::login_guard::{self, Verdict};
-use crate::metrics::LoginResult;
+use crate::http::csrf_token;
+use crate::http::error::HtmlError;
 use crate::oidc::auth_request::AuthRequest;
 use crate::oidc::discovery::ACR_PASSWORD;
 use crate::session;
@@ -165,161 +165,60 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let lang = crate::http::lang(&req, None);
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return PageError::Csrf.page(&req, lang);
-    }
-    let req_id = form.get("req").unwrap_or_default();
-    let ar = pending(&state, &req, Some(req_id));
-    if !req_id.is_empty() && ar.is_none() {
-        return PageError::Expired.page(&req, lang);
-    }
-    let lang = crate::http::lang(&req, ar.as_ref().and_then(|a| a.ui_locales.as_deref()));
+) -> Result<HttpResponse, HtmlError> {
+    let super::PendingForm {
+        form,
+        req_id,
+        ar,
+        lang,
+    } = super::pending_form(&state, &req, &body)?;
+    let req_id = req_id.as_str();
     let login = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
-
-    let user = match users::find_by_login(&state.db, &login).await {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::error!(error = %e, "account lookup failed");
-            return PageError::Unavailable.page(&req, lang);
-        }
+    let meta = crate::http::meta(&req);
+    let attempt = login::Attempt {
+        login: &login,
+        password: &password,
+        client_id: ar.as_ref().map(|a| a.client_id.as_str()),
+        meta: &meta,
     };
-    let ip = client_ip(&req).unwrap_or_else(|| "unknown".into());
-    let account = match &user {
-        Some(u) => u.id.clone(),
-        None => format!(
-            "unknown:{}",
-            login.to_lowercase().chars().take(64).collect::<String>()
-        ),
-    };
-    let client_id = ar.as_ref().map(|a| a.client_id.clone());
-    let subject = user.as_ref().map(|u| u.id.clone());
-    let audit = |success: bool| {
-        let mut e = AuditEvent::new("login", success)
-            .actor(login.chars().take(64).collect::<String>())
-            .ip(Some(ip.clone()));
-        if let Some(s) = &subject {
-            e = e.subject(s.clone());
-        }
-        if let Some(c) = &client_id {
-            e = e.client(c.clone());
-        }
-        e
-    };
-    match login_guard::check(&state, &account, &ip).await {
-        Ok(Verdict::Open) => {}
-        Ok(Verdict::Locked(until)) => {
-            state.metrics.login(LoginResult::Locked);
-            let locked = audit(false).detail(
-                serde_json::json!({"reason": "locked", "method": "pwd", "locked_until": until}),
-            );
-            if state.audit.record(state.now(), locked).await.is_err() {
-                return PageError::Unavailable.page(&req, lang);
-            }
-            let minutes = ((until - state.now()) as f64 / 60.0).ceil().max(1.0) as i64;
-            return render(
+    let error = match login::password(&state, &attempt).await {
+        Ok(login::Outcome::Verified { user, event }) => {
+            return Ok(establish(
                 &state,
                 &req,
+                &user,
+                ACR_PASSWORD,
+                vec![amr::PWD.into()],
+                event,
+                ar.map(|a| (req_id.to_owned(), a)),
                 lang,
-                req_id,
-                ar.as_ref(),
-                &login,
-                Some(LoginError::Locked(minutes)),
-                None,
             )
-            .await;
+            .await);
         }
-        Err(_) => return PageError::Unavailable.page(&req, lang),
-    }
-    let verified = state
-        .hasher
-        .verify(
-            &password,
-            user.as_ref().and_then(|u| u.password_hash.as_deref()),
-        )
-        .await;
-    let failure = match &user {
-        None => Some("unknown_account"),
-        Some(_) if !verified => Some("bad_password"),
-        Some(u) if !users::is_active(u) => Some("suspended"),
-        Some(_) => None,
+        Ok(login::Outcome::Failed) => LoginError::Failed,
+        Ok(login::Outcome::Locked { minutes }) => LoginError::Locked(minutes),
+        Err(e) => {
+            tracing::error!(error = %e, "login refused: a back end is unavailable");
+            return Err(PageError::Unavailable.at(&req, lang));
+        }
     };
-    if let Some(reason) = failure {
-        state.metrics.login(LoginResult::Failure);
-        let failed = audit(false).detail(serde_json::json!({"reason": reason, "method": "pwd"}));
-        if state.audit.record(state.now(), failed).await.is_err() {
-            return PageError::Unavailable.page(&req, lang);
-        }
-        let (lock, count) = match login_guard::failure(&state, &account, &ip).await {
-            Ok(r) => r,
-            Err(_) => return PageError::Unavailable.page(&req, lang),
-        };
-        if login_guard::remember_address(&state, &account, &ip)
-            .await
-            .is_err()
-        {
-            return PageError::Unavailable.page(&req, lang);
-        }
-        if let Some((scope, until)) = lock {
-            let e = AuditEvent::new("login.lock", true)
-                .actor("system")
-                .ip(Some(ip.clone()))
-                .detail(serde_json::json!({"scope": scope, "until": until, "account": account}));
-            let e = match &user {
-                Some(u) => e.subject(u.id.clone()),
-                None => e,
-            };
-            if state.audit.record(state.now(), e).await.is_err() {
-                return PageError::Unavailable.page(&req, lang);
-            }
-        }
-        // Progressive delay: each failure from this address slows the next answer.
-        tokio::time::sleep(std::time::Duration::from_millis(
-            (count.clamp(1, 5) as u64) * 150,
-        ))
-        .await;
-        return render(
-            &state,
-            &req,
-            lang,
-            req_id,
-            ar.as_ref(),
-            &login,
-            Some(LoginError::Failed),
-            None,
-        )
-        .await;
-    }
-    let Some(user) = user else {
-        return PageError::BadRequest.page(&req, lang);
-    };
-    if let Err(e) = login_guard::success(&state, &account, &ip).await {
-        tracing::warn!(error = %e, "failure count of the address not reset after a login");
-    }
-    state.metrics.login(LoginResult::Success);
-    let event = audit(true).actor(user.id.clone());
-    establish(
+    Ok(render(
         &state,
         &req,
-        &user,
-        ACR_PASSWORD,
-        vec![amr::PWD.into()],
-        event,
-        ar.map(|a| (req_id.to_owned(), a)),
         lang,
+        req_id,
+        ar.as_ref(),
+        &login,
+        Some(error),
+        None,
     )
-    .await
+    .await)
 }
 
-/// After a first factor: a new session (new cookie value: no fixation), the audit
-/// record, then the authorization request continues. The same person logging in
-/// again keeps the logical session (sid, applications); another person ends it.
+/// After a first factor: the session and the login's audit record
+/// (`authn::login::open_session`), its cookie, then the authorization request
+/// continues.
 #[allow(clippy::too_many_arguments)]
 pub async fn establish(
     state: &AppState,
@@ -331,48 +230,19 @@ pub async fn establish(
     pending_request: Option<(String, AuthRequest)>,
     lang: Lang,
 ) -> HttpResponse {
-    let method = amr.join(" ");
     let previous = crate::http::current_session(state, req)
         .await
         .ok()
         .flatten();
-    let started = match previous {
-        Some((old_handle, old)) if old.user_id == user.id => {
-            session::renew(
-                state,
-                &crate::http::meta(req),
-                &old_handle,
-                &old,
-                acr,
-                amr,
-                session::Renewal::Login,
-            )
-            .await
+    let meta = crate::http::meta(req);
+    let started = match login::open_session(state, &meta, previous, user, acr, amr, event).await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!(error = %e, "login not completed: a back end is unavailable");
+            return PageError::Unavailable.page(req, lang);
         }
-        previous => {
-            if let Some((old_handle, old)) = previous
-                && crate::logout::end_session(
-                    state,
-                    &old_handle,
-                    &old,
-                    crate::logout::EndReason::Replaced,
-                )
-                .await
-                .is_err()
-            {
-                return PageError::Unavailable.page(req, lang);
-            }
-            session::start(state, &crate::http::meta(req), &user.id, acr, amr).await
-        }
-    };
-    let Ok(started) = started else {
-        return PageError::Unavailable.page(req, lang);
     };
     let (cookie_value, handle, sso) = (started.cookie_value, started.handle, started.session);
-    let event = event.detail(serde_json::json!({"method": method, "sid": sso.sid, "acr": sso.acr}));
-    if state.audit.record(state.now(), event).await.is_err() {
-        return PageError::Unavailable.page(req, lang);
-    }
     // Without a pending request the gate is not asked: a one-time password is
     // replaced first all the same.
     let fallback = if user.password_change_required {
