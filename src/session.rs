@@ -19,14 +19,14 @@ const GRACE: i64 = 86_400;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionClient {
-    pub client_id: String,
+    pub client_id: crate::domain::ClientId,
     pub joined_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SsoSession {
-    pub sid: String,
-    pub user_id: String,
+    pub sid: crate::domain::Sid,
+    pub user_id: crate::domain::UserId,
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<String>,
@@ -51,7 +51,7 @@ impl SsoSession {
     pub fn add_client(&mut self, client_id: &str, now: i64) {
         if !self.clients.iter().any(|c| c.client_id == client_id) {
             self.clients.push(SessionClient {
-                client_id: client_id.to_owned(),
+                client_id: client_id.into(),
                 joined_at: now,
             });
         }
@@ -131,8 +131,8 @@ pub async fn start(
 ) -> Result<Started, StoreError> {
     let now = state.now();
     let mut session = SsoSession {
-        sid: random_token(16),
-        user_id: user_id.to_owned(),
+        sid: random_token(16).into(),
+        user_id: user_id.into(),
         auth_time: now,
         acr: acr.to_owned(),
         amr,

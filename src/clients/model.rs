@@ -60,7 +60,7 @@ pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "clie
 /// A client as the protocol code sees it.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub id: String,
+    pub id: crate::domain::ClientId,
     pub name: String,
     pub auth_method: AuthMethod,
     pub secret_digest: Option<String>,
@@ -195,7 +195,7 @@ impl Client {
             role_claims: RoleClaims::parse(&row.role_claims).map_err(|_| bad("role_claims"))?,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            id: row.client_id,
+            id: row.client_id.into(),
             name: row.name,
             secret_digest: row.secret_digest,
             first_party: row.first_party,

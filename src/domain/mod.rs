@@ -2,6 +2,7 @@
 
 pub mod acr;
 pub mod asn;
+pub mod ids;
 pub mod meta;
 pub mod nik;
 pub mod nip;
@@ -11,6 +12,7 @@ pub mod scope;
 pub mod text;
 pub mod time;
 
+pub use ids::{ClientId, Sid, UserId};
 pub use meta::RequestMeta;
 pub use nik::Nik;
 pub use nip::Nip;

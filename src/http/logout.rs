@@ -137,7 +137,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
     if proven {
         return logout_now(state, req, lang, &handle, s, pending).await;
     }
-    pending.sid = s.sid.clone();
+    pending.sid = s.sid.to_string();
     let id = pending.seal(state);
     let (csrf, csrf_cookie) = csrf_token(state, req);
     let page = LogoutConfirmPage {

@@ -33,13 +33,12 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 /// The client a request authenticated as (or, at `/userinfo`, the client its
 /// access token was issued to): what CORS answers for.
 #[derive(Debug, Clone)]
-pub struct RequestClient(pub String);
+pub struct RequestClient(pub crate::domain::ClientId);
 
 /// Records that the request proved it speaks for `client_id` (see [`RequestClient`]).
 pub fn note_client(req: &HttpRequest, client_id: &str) {
     crate::telemetry::note_claimed_client(client_id);
-    req.extensions_mut()
-        .insert(RequestClient(client_id.to_owned()));
+    req.extensions_mut().insert(RequestClient(client_id.into()));
 }
 
 /// A form body must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).

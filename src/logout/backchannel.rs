@@ -30,14 +30,14 @@ const CLAIM_SECS: i64 = 60;
 #[derive(Debug, Serialize)]
 pub struct LogoutTokenClaims {
     pub iss: String,
-    pub aud: String,
+    pub aud: crate::domain::ClientId,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
     pub events: LogoutEvents,
-    pub sub: String,
+    pub sub: crate::domain::UserId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<crate::domain::Sid>,
 }
 
 /// `events`: the one member [`EVENT`], an empty object.
@@ -66,8 +66,8 @@ pub async fn logout_token(
         exp: now + TOKEN_TTL,
         jti: random_token(16),
         events: LogoutEvents::default(),
-        sub: user_id.to_owned(),
-        sid: sid.map(str::to_owned),
+        sub: user_id.into(),
+        sid: sid.map(Into::into),
     };
     Ok(state
         .keys
@@ -96,7 +96,7 @@ pub async fn enqueue(
     let now = state.now();
     delivery::ActiveModel {
         id: Set(random_token(16)),
-        client_id: Set(client.id.clone()),
+        client_id: Set(client.id.to_string()),
         uri: Set(uri),
         logout_token: Set(token),
         user_id: Set(user_id.to_owned()),

@@ -79,7 +79,7 @@ pub async fn end_user_sessions(
 pub async fn suspend_effects(state: &AppState, user_id: &str) -> Result<(), OAuthError> {
     let mut notified: Vec<String> = Vec::new();
     for (_, s) in session::of_user(state, user_id).await? {
-        notified.extend(s.clients.iter().map(|c| c.client_id.clone()));
+        notified.extend(s.clients.iter().map(|c| c.client_id.to_string()));
     }
     end_user_sessions(state, user_id, EndReason::Suspended, None).await?;
     let revoked = grants::revoke_for_user(state, user_id, EndReason::Suspended.as_str()).await?;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// A validated authorization request, kept in the store while the person logs in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    pub client_id: String,
+    pub client_id: crate::domain::ClientId,
     pub redirect_uri: String,
     pub scope: String,
     pub state: Option<String>,

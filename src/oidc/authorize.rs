@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 /// What a code stands for until it is exchanged.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeData {
-    pub client_id: String,
+    pub client_id: crate::domain::ClientId,
     pub redirect_uri: String,
-    pub user_id: String,
+    pub user_id: crate::domain::UserId,
     pub scope: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
-    pub sid: String,
+    pub sid: crate::domain::Sid,
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<String>,

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 pub struct GrantContext {
     pub grant_id: Option<String>,
     pub scope: Scopes,
-    pub sid: Option<String>,
+    pub sid: Option<crate::domain::Sid>,
     pub auth_time: Option<i64>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
@@ -51,7 +51,7 @@ pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
     pub aud: String,
-    pub client_id: String,
+    pub client_id: crate::domain::ClientId,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -64,7 +64,7 @@ pub struct AccessTokenClaims {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<crate::domain::Sid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,7 +78,7 @@ pub struct AccessTokenClaims {
 #[derive(Debug, Serialize)]
 pub struct IdTokenClaims {
     pub iss: String,
-    pub aud: String,
+    pub aud: crate::domain::ClientId,
     pub iat: i64,
     pub exp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,7 +90,7 @@ pub struct IdTokenClaims {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<crate::domain::Sid>,
     pub at_hash: String,
     #[serde(flatten)]
     pub person: UserClaims,
@@ -106,7 +106,7 @@ pub async fn access_token(
     let ttl = state.settings.tokens.access_token_ttl;
     let claims = AccessTokenClaims {
         iss: state.issuer.clone(),
-        sub: user.map_or(&client.id, |u| &u.id).clone(),
+        sub: user.map_or_else(|| client.id.to_string(), |u| u.id.clone()),
         aud: state.issuer.clone(),
         client_id: client.id.clone(),
         iat: now,

@@ -125,7 +125,7 @@ async fn setup() -> World {
             .mint(&console, Some(&root_user), "openid gapura.admin")
             .await,
         actor_user,
-        client_id: client.id,
+        client_id: client.id.to_string(),
         app,
     }
 }

@@ -881,7 +881,7 @@ async fn service_scopes_are_never_granted_for_a_person() {
     let grant = gapura::oidc::grants::Grant {
         id: "legacy-grant".into(),
         user_id: siti.id.clone(),
-        client_id: c.id.clone(),
+        client_id: c.id.to_string(),
         scope: "openid directory.read".into(),
         sid: None,
         auth_time: app.state.now(),

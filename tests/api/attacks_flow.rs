@@ -400,7 +400,7 @@ async fn the_admin_api_refuses_a_token_whose_grant_was_revoked() {
         gapura::oidc::grants::Grant {
             id: grant.clone(),
             user_id: admin.id.clone(),
-            client_id: console.id.clone(),
+            client_id: console.id.to_string(),
             scope: "openid gapura.admin".into(),
             sid: None,
             auth_time: app.state.now(),

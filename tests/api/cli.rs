@@ -485,7 +485,7 @@ async fn roles_are_declared_idempotently_and_dates_are_iso() {
             "--nip".into(),
             DINKES_NIP.into(),
             "--client".into(),
-            client.id.clone(),
+            client.id.to_string(),
             "--role".into(),
             "verifikator".into(),
             "--opd".into(),

@@ -264,7 +264,7 @@ impl TestApp {
         .expect("discovery");
         CoreClient::from_provider_metadata(
             metadata,
-            ClientId::new(client.id.clone()),
+            ClientId::new(client.id.to_string()),
             secret.map(|s| ClientSecret::new(s.into())),
         )
         .set_redirect_uri(RedirectUrl::new(client.redirect_uris[0].clone()).expect("redirect"))

@@ -31,7 +31,7 @@ async fn rp_verifies(app: &TestApp, c: &gapura::clients::Client, s: &str, token:
     .unwrap();
     let client = openidconnect::core::CoreClient::from_provider_metadata(
         meta,
-        openidconnect::ClientId::new(c.id.clone()),
+        openidconnect::ClientId::new(c.id.to_string()),
         Some(openidconnect::ClientSecret::new(s.into())),
     );
     let parsed: openidconnect::core::CoreIdToken =

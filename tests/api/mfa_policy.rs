@@ -116,7 +116,7 @@ async fn opd_subtree_and_city_policies() {
     // A role rule is stored; it binds once roles exist (the directory work).
     policy::set(
         &app.state.db,
-        &Scope::Role(client.id.clone(), "verifikator".into()),
+        &Scope::Role(client.id.to_string(), "verifikator".into()),
         Acr::Mfa,
         "test",
         0,

@@ -35,9 +35,11 @@ async fn python_authlib_logs_in_refreshes_and_revokes() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/authlib_rp.py");
     let out = scripted_rp(
         &app,
-        std::process::Command::new(PYTHON)
-            .arg(script)
-            .args([&app.issuer, &client.id, REDIRECT]),
+        std::process::Command::new(PYTHON).arg(script).args([
+            &app.issuer,
+            client.id.as_str(),
+            REDIRECT,
+        ]),
         &secret.unwrap(),
     )
     .await;

@@ -32,7 +32,7 @@ async fn node_openid_client_with_its_defaults() {
         std::process::Command::new(NODE)
             .current_dir(&dir)
             .arg("rp.mjs")
-            .args([&app.issuer, &client.id, REDIRECT]),
+            .args([&app.issuer, client.id.as_str(), REDIRECT]),
         &secret.unwrap(),
     )
     .await;

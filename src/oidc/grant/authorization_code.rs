@@ -85,9 +85,9 @@ pub async fn exchange(
     let grant = Grant {
         id: data.grant_id.clone(),
         user_id: user.id.clone(),
-        client_id: client.id.clone(),
+        client_id: client.id.to_string(),
         scope: data.scope.clone(),
-        sid: Some(data.sid.clone()),
+        sid: Some(data.sid.to_string()),
         auth_time: data.auth_time,
         acr: data.acr.clone(),
         amr: data.amr.join(" "),

@@ -65,7 +65,7 @@ async fn mint(
         extra,
         grant_id: Some(grant.id.clone()),
         scope: scope.clone(),
-        sid: grant.sid.clone(),
+        sid: grant.sid.clone().map(Into::into),
         auth_time: Some(grant.auth_time),
         acr: Some(grant.acr.clone()),
         amr: grant.amr.split_whitespace().map(str::to_owned).collect(),
