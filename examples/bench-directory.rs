@@ -130,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
             now,
             NewAssignment {
                 user_id: user.id.clone(),
-                client_id: client.id.clone(),
+                client_id: client.id.to_string(),
                 role: role.into(),
                 opd_code: opd,
                 scope,

@@ -147,11 +147,7 @@ async fn handle(req: &HttpRequest, state: &AppState, p: Params) -> HttpResponse 
         logout_id: &id,
         client_name: client.as_ref().map(|c| c.name.as_str()),
     };
-    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    crate::http::render::form_page(StatusCode::OK, &page, None, csrf_cookie)
 }
 
 /// The confirmation form (also the home page's logout button).

@@ -20,6 +20,21 @@ pub fn render<T: Template>(
     }
 }
 
+/// Renders a page that carries a form: the CSRF cookie goes with it when the
+/// browser had none (`http::csrf_token`).
+pub fn form_page<T: Template>(
+    status: StatusCode,
+    page: &T,
+    form_target: Option<&str>,
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let mut resp = render(status, page, form_target);
+    if let Some(c) = csrf_cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
 /// Renders the logged-out page, whose CSP lets it frame the front-channel logout URIs.
 pub fn render_with_frames<T: Template>(
     status: StatusCode,

@@ -130,7 +130,7 @@ impl From<crate::http::guard::BodyError> for ApiError {
 }
 
 /// The request body, read only now (after the caller was authenticated), at most
-/// `edge::BODY_LIMIT` decoded bytes.
+/// `http::guard::BODY_LIMIT` decoded bytes.
 pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, ApiError> {
     Ok(crate::http::guard::read_limited(payload, crate::http::guard::BODY_LIMIT).await?)
 }

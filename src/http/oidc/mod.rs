@@ -1,6 +1,7 @@
-//! The OpenID Connect / OAuth 2.0 endpoints (their logic is in `crate::oidc`): discovery (OIDC Discovery 1.0, RFC 8414),
-//! JWKS, authorization (OIDC Core §3.1.2), token (§3.1.3, RFC 6749 §4.1.3, §4.4, §6),
-//! UserInfo (§5.3, RFC 6750), introspection (RFC 7662) and revocation (RFC 7009).
+//! The OpenID Connect / OAuth 2.0 endpoints, their logic in `crate::oidc`:
+//! discovery (OIDC Discovery 1.0, RFC 8414), JWKS, authorization (OIDC Core
+//! §3.1.2), token (§3.1.3, RFC 6749 §4.1.3, §4.4, §6), UserInfo (§5.3, RFC 6750),
+//! introspection (RFC 7662) and revocation (RFC 7009).
 
 pub mod authorize;
 pub mod discovery;

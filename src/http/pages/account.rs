@@ -56,11 +56,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         passkeys: summary.passkeys.iter().map(|f| line(f, m.never)).collect(),
         recovery_left: summary.recovery_left,
     };
-    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    crate::http::render::form_page(StatusCode::OK, &page, None, csrf_cookie)
 }
 
 async fn form_context(

@@ -62,11 +62,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         user_name: &user_name,
         scopes: lines,
     };
-    let mut resp = crate::http::render::render(StatusCode::OK, &page, Some(&ar.redirect_uri));
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    crate::http::render::form_page(StatusCode::OK, &page, Some(&ar.redirect_uri), csrf_cookie)
 }
 
 pub async fn submit(

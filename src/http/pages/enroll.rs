@@ -86,15 +86,12 @@ async fn render(
         secret: totp::grouped(&totp::base32_encode(&secret)),
         passkeys_available: state.webauthn.is_some(),
     };
-    let mut resp = crate::http::render::render(
+    crate::http::render::form_page(
         status,
         &page,
         ctx.ar.as_ref().map(|a| a.redirect_uri.as_str()),
-    );
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+        csrf_cookie,
+    )
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -342,9 +339,5 @@ pub fn recovery_page(
         codes,
     };
     // "Continue" answers with a redirect to the client: CSP form-action must allow it.
-    let mut resp = crate::http::render::render(StatusCode::OK, &page, form_target);
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    crate::http::render::form_page(StatusCode::OK, &page, form_target, csrf_cookie)
 }

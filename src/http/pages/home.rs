@@ -26,11 +26,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         username: user.as_ref().map(|u| u.username.as_str()),
         m: lang.mfa(),
     };
-    let mut resp = crate::http::render::render(StatusCode::OK, &page, None);
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    crate::http::render::form_page(StatusCode::OK, &page, None, csrf_cookie)
 }
 
 pub async fn webauthn_js() -> HttpResponse {

@@ -46,15 +46,12 @@ async fn render(
         has_passkey: !summary.passkeys.is_empty() && state.webauthn.is_some(),
         recovery_left: summary.recovery_left,
     };
-    let mut resp = crate::http::render::render(
+    crate::http::render::form_page(
         status,
         &page,
         ctx.ar.as_ref().map(|a| a.redirect_uri.as_str()),
-    );
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+        csrf_cookie,
+    )
 }
 
 pub fn enroll_url(req_id: &str) -> String {

@@ -69,15 +69,12 @@ async fn render(
         error: error.map(|e| e.message(ctx.lang)),
         min_len: MIN_PASSWORD_LEN,
     };
-    let mut resp = crate::http::render::render(
+    crate::http::render::form_page(
         status,
         &page,
         ctx.ar.as_ref().map(|a| a.redirect_uri.as_str()),
-    );
-    if let Some(c) = csrf_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+        csrf_cookie,
+    )
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
