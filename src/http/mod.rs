@@ -294,6 +294,13 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
     }
 }
 
+/// The parameters of a page's query string or form, or the "bad request" page
+/// when they cannot be read (too many, or control characters: `domain::Params`).
+/// Repeated and oversized values are left for the handler to judge.
+pub fn page_params(req: &HttpRequest, raw: &[u8]) -> Result<Params, error::HtmlError> {
+    Params::parse(raw).map_err(|_| crate::ui::PageError::BadRequest.at(req, lang(req, None)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,11 +311,4 @@ mod tests {
         assert!(c.contains("form-action 'self' https://app.kotabogor.go.id;"));
         assert!(csp(None).contains("form-action 'self';"));
     }
-}
-
-/// The parameters of a page's query string or form, or the "bad request" page
-/// when they cannot be read (too many, or control characters: `domain::Params`).
-/// Repeated and oversized values are left for the handler to judge.
-pub fn page_params(req: &HttpRequest, raw: &[u8]) -> Result<Params, error::HtmlError> {
-    Params::parse(raw).map_err(|_| crate::ui::PageError::BadRequest.at(req, lang(req, None)))
 }
