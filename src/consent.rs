@@ -1,7 +1,7 @@
 //! Remembered consent per person and client: the union of scopes approved so far.
 
 use crate::domain::Scopes;
-use crate::error::OAuthError;
+use crate::error::BackendError;
 use crate::state::AppState;
 use entity::consent;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
@@ -12,7 +12,7 @@ pub async fn granted_at(
     user_id: &str,
     client_id: &str,
     scope: &Scopes,
-) -> Result<Option<i64>, OAuthError> {
+) -> Result<Option<i64>, BackendError> {
     let row = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
         .one(&state.db)
         .await?;
@@ -26,7 +26,7 @@ pub async fn remember(
     user_id: &str,
     client_id: &str,
     scope: &Scopes,
-) -> Result<(), OAuthError> {
+) -> Result<(), BackendError> {
     let now = state.now();
     let existing = consent::Entity::find_by_id((user_id.to_owned(), client_id.to_owned()))
         .one(&state.db)

@@ -192,6 +192,50 @@ impl From<crate::audit::AuditError> for OAuthError {
     }
 }
 
+/// A back end failed under a service that speaks no protocol of its own (grants,
+/// consent, sessions' logout, the background jobs): the database, the store, the
+/// audit log or the signing keys. Failures are counted for `/metrics` here, where
+/// they happen; a protocol endpoint turns one into an `OAuthError` (503 when the
+/// back end is unreachable, 500 for a fault).
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("database: {0}")]
+    Db(sea_orm::DbErr),
+    #[error("store: {0}")]
+    Store(crate::store::StoreError),
+    #[error("audit: {0}")]
+    Audit(#[from] crate::audit::AuditError),
+    #[error("keys: {0}")]
+    Keys(#[from] crate::keys::KeysError),
+}
+
+impl From<sea_orm::DbErr> for BackendError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        crate::metrics::DB_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::Db(e)
+    }
+}
+
+impl From<crate::store::StoreError> for BackendError {
+    fn from(e: crate::store::StoreError) -> Self {
+        crate::metrics::STORE_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::Store(e)
+    }
+}
+
+impl From<BackendError> for OAuthError {
+    fn from(e: BackendError) -> Self {
+        match e {
+            // Counted already, when the back end failed.
+            BackendError::Db(e) if db_unreachable(&e) => OAuthError::unavailable(e),
+            BackendError::Db(e) => OAuthError::internal(e),
+            BackendError::Store(e) => OAuthError::unavailable(e),
+            BackendError::Audit(e) => e.into(),
+            BackendError::Keys(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::keys::KeysError> for OAuthError {
     fn from(e: crate::keys::KeysError) -> Self {
         OAuthError::internal(e)

@@ -32,10 +32,9 @@ pub enum DirectoryError {
     Io(String),
     #[error("{0}")]
     Audit(#[from] crate::audit::AuditError),
-    /// A shared service (sessions, grants, the store behind them) failed; its
-    /// kind (unavailable or internal) is kept.
+    /// A shared service (sessions, grants, the store behind them) failed.
     #[error("{0}")]
-    Service(#[from] crate::error::OAuthError),
+    Service(#[from] crate::error::BackendError),
 }
 
 pub fn invalid(msg: impl Into<String>) -> DirectoryError {

@@ -486,9 +486,12 @@ mod tests {
             },
             Case {
                 name: "api service outage (directory)",
-                response: api(
-                    crate::directory::DirectoryError::from(OAuthError::unavailable("down")).into(),
-                ),
+                response: api(crate::directory::DirectoryError::from(
+                    crate::error::BackendError::from(crate::store::StoreError::Unavailable(
+                        "down".into(),
+                    )),
+                )
+                .into()),
                 status: 503,
                 shape: Shape::Api("temporarily_unavailable"),
                 challenge: None,

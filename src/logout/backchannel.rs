@@ -7,7 +7,7 @@ use super::EndReason;
 use crate::audit::AuditEvent;
 use crate::clients::{self, Client};
 use crate::crypto::random_token;
-use crate::error::OAuthError;
+use crate::error::BackendError;
 use crate::session::SsoSession;
 use crate::state::AppState;
 use entity::backchannel_delivery as delivery;
@@ -57,7 +57,7 @@ pub async fn logout_token(
     client: &Client,
     user_id: &str,
     sid: Option<&str>,
-) -> Result<String, OAuthError> {
+) -> Result<String, BackendError> {
     let now = state.now();
     let claims = LogoutTokenClaims {
         iss: state.issuer.clone(),
@@ -82,7 +82,7 @@ pub async fn enqueue(
     user_id: &str,
     sid: Option<&str>,
     reason: EndReason,
-) -> Result<(), OAuthError> {
+) -> Result<(), BackendError> {
     let Some(client) = clients::find(&state.db, client_id).await? else {
         return Ok(());
     };
@@ -119,7 +119,7 @@ pub async fn enqueue_for_session(
     state: &AppState,
     s: &SsoSession,
     reason: EndReason,
-) -> Result<(), OAuthError> {
+) -> Result<(), BackendError> {
     for c in &s.clients {
         enqueue(state, &c.client_id, &s.user_id, Some(&s.sid), reason).await?;
     }
@@ -133,7 +133,7 @@ pub fn backoff(attempts: i32) -> i64 {
 }
 
 /// Delivers what is due; returns how many deliveries this call attempted.
-pub async fn deliver_due(state: &AppState, limit: u64) -> Result<usize, OAuthError> {
+pub async fn deliver_due(state: &AppState, limit: u64) -> Result<usize, BackendError> {
     let now = state.now();
     let due = delivery::Entity::find()
         .filter(delivery::Column::Status.eq("pending"))
@@ -190,7 +190,7 @@ async fn record(
     state: &AppState,
     row: delivery::Model,
     outcome: Result<(), String>,
-) -> Result<(), OAuthError> {
+) -> Result<(), BackendError> {
     let now = state.now();
     let attempts = row.attempts + 1;
     let (client_id, user_id, id) = (row.client_id.clone(), row.user_id.clone(), row.id.clone());
@@ -231,7 +231,7 @@ pub async fn list(
     state: &AppState,
     status: Option<&str>,
     limit: u64,
-) -> Result<Vec<delivery::Model>, OAuthError> {
+) -> Result<Vec<delivery::Model>, BackendError> {
     let mut q = delivery::Entity::find()
         .order_by_desc(delivery::Column::CreatedAt)
         .limit(limit);

@@ -8,7 +8,7 @@
 pub mod backchannel;
 
 use crate::audit::AuditEvent;
-use crate::error::OAuthError;
+use crate::error::BackendError;
 use crate::oidc::grants;
 use crate::session::{self, EXPIRY_INDEX, SsoSession};
 use crate::state::AppState;
@@ -42,7 +42,7 @@ pub async fn end_session(
     handle: &str,
     s: &SsoSession,
     reason: EndReason,
-) -> Result<bool, OAuthError> {
+) -> Result<bool, BackendError> {
     if !session::remove(state, handle, s).await? {
         return Ok(false);
     }
@@ -61,7 +61,7 @@ pub async fn end_user_sessions(
     user_id: &str,
     reason: EndReason,
     except: Option<&str>,
-) -> Result<usize, OAuthError> {
+) -> Result<usize, BackendError> {
     let mut ended = 0;
     for (handle, s) in session::of_user(state, user_id).await? {
         if Some(handle.as_str()) == except {
@@ -76,7 +76,7 @@ pub async fn end_user_sessions(
 
 /// Suspension: sessions end, every grant (offline ones too) is revoked, and clients
 /// holding grants outside any session get a `sub`-only logout token.
-pub async fn suspend_effects(state: &AppState, user_id: &str) -> Result<(), OAuthError> {
+pub async fn suspend_effects(state: &AppState, user_id: &str) -> Result<(), BackendError> {
     let mut notified: Vec<String> = Vec::new();
     for (_, s) in session::of_user(state, user_id).await? {
         notified.extend(s.clients.iter().map(|c| c.client_id.to_string()));
@@ -94,7 +94,7 @@ pub async fn suspend_effects(state: &AppState, user_id: &str) -> Result<(), OAut
 
 /// Ends the sessions whose idle or absolute timeout has passed. Safe to run on
 /// every instance at once: each session is ended by exactly one of them.
-pub async fn sweep_expired(state: &AppState) -> Result<usize, OAuthError> {
+pub async fn sweep_expired(state: &AppState) -> Result<usize, BackendError> {
     let now = state.now();
     let mut ended = 0;
     for handle in state.store.due(EXPIRY_INDEX, now, 200).await? {

@@ -4,7 +4,7 @@
 
 use crate::audit::AuditEvent;
 use crate::crypto::{random_token, token_digest};
-use crate::error::OAuthError;
+use crate::error::BackendError;
 use crate::state::AppState;
 use entity::{grant, refresh_token};
 use sea_orm::sea_query::Expr;
@@ -14,7 +14,7 @@ pub use grant::Model as Grant;
 pub use refresh_token::Model as RefreshToken;
 
 /// Records a grant (`db`: the pool or the transaction it is part of).
-pub async fn create(db: &impl ConnectionTrait, g: Grant) -> Result<(), OAuthError> {
+pub async fn create(db: &impl ConnectionTrait, g: Grant) -> Result<(), BackendError> {
     grant::ActiveModel {
         id: Set(g.id),
         user_id: Set(g.user_id),
@@ -33,17 +33,17 @@ pub async fn create(db: &impl ConnectionTrait, g: Grant) -> Result<(), OAuthErro
     Ok(())
 }
 
-pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, OAuthError> {
+pub async fn find(state: &AppState, id: &str) -> Result<Option<Grant>, BackendError> {
     find_in(&state.db, id).await
 }
 
-pub async fn find_in(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant>, OAuthError> {
+pub async fn find_in(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant>, BackendError> {
     Ok(grant::Entity::find_by_id(id.to_owned()).one(db).await?)
 }
 
 /// Whether a grant exists and is not revoked (cached; a revocation anywhere clears
 /// the cache through the `grant` change epoch).
-pub async fn is_live(state: &AppState, id: &str) -> Result<bool, OAuthError> {
+pub async fn is_live(state: &AppState, id: &str) -> Result<bool, BackendError> {
     if let Some(live) = state.grants_cache.get(&id.to_owned()) {
         return Ok(live);
     }
@@ -63,7 +63,7 @@ pub async fn issue_refresh(
     db: &impl ConnectionTrait,
     g: &Grant,
     scope: &str,
-) -> Result<String, OAuthError> {
+) -> Result<String, BackendError> {
     let token = random_token(32);
     let now = state.now();
     refresh_token::ActiveModel {
@@ -83,7 +83,7 @@ pub async fn issue_refresh(
 pub async fn find_refresh(
     state: &AppState,
     token: &str,
-) -> Result<Option<RefreshToken>, OAuthError> {
+) -> Result<Option<RefreshToken>, BackendError> {
     if token.len() > 128 {
         return Ok(None);
     }
@@ -112,7 +112,7 @@ pub async fn redeem_refresh(
     db: &impl ConnectionTrait,
     token: &str,
     client_id: &str,
-) -> Result<Redeemed, OAuthError> {
+) -> Result<Redeemed, BackendError> {
     if token.len() > 128 {
         return Ok(Redeemed::Unknown);
     }
@@ -138,7 +138,7 @@ pub async fn redeem_refresh(
 
 /// Revokes a grant: its refresh tokens stop working and its access tokens are
 /// refused by UserInfo and introspection from now on.
-pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<(), OAuthError> {
+pub async fn revoke(state: &AppState, grant_id: &str, reason: &str) -> Result<(), BackendError> {
     let now = state.now();
     grant::Entity::update_many()
         .col_expr(grant::Column::RevokedAt, Expr::value(now))
@@ -157,7 +157,7 @@ pub async fn revoke_for_session(
     state: &AppState,
     sid: &str,
     reason: &str,
-) -> Result<Vec<Grant>, OAuthError> {
+) -> Result<Vec<Grant>, BackendError> {
     let live = grant::Entity::find()
         .filter(grant::Column::Sid.eq(sid.to_owned()))
         .filter(grant::Column::RevokedAt.is_null())
@@ -179,7 +179,7 @@ pub async fn revoke_for_user(
     state: &AppState,
     user_id: &str,
     reason: &str,
-) -> Result<Vec<Grant>, OAuthError> {
+) -> Result<Vec<Grant>, BackendError> {
     let live = grant::Entity::find()
         .filter(grant::Column::UserId.eq(user_id.to_owned()))
         .filter(grant::Column::RevokedAt.is_null())
@@ -216,7 +216,7 @@ pub async fn revoke_for_replay(
     client_id: &str,
     event: &'static str,
     ip: Option<String>,
-) -> Result<(), OAuthError> {
+) -> Result<(), BackendError> {
     revoke(state, grant_id, event).await?;
     let subject = find(state, grant_id).await?.map(|g| g.user_id);
     let mut e = AuditEvent::new(event, false)

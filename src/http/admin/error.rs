@@ -95,6 +95,24 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<crate::error::BackendError> for ApiError {
+    fn from(e: crate::error::BackendError) -> Self {
+        use crate::error::BackendError;
+        match e {
+            BackendError::Db(e) => e.into(),
+            BackendError::Audit(e) => e.into(),
+            BackendError::Store(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                ApiError::Unavailable
+            }
+            BackendError::Keys(e) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
 impl From<crate::error::OAuthError> for ApiError {
     fn from(e: crate::error::OAuthError) -> Self {
         use crate::error::ErrorCode;

@@ -4,7 +4,7 @@
 
 use crate::audit::AuditEvent;
 use crate::authn::{amr, login};
-use crate::domain::Params;
+use crate::domain::{Params, RequestMeta};
 use crate::http::csrf_token;
 use crate::http::error::HtmlError;
 use crate::oidc::auth_request::AuthRequest;
@@ -164,6 +164,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
     let super::PendingForm {
@@ -175,7 +176,6 @@ pub async fn submit(
     let req_id = req_id.as_str();
     let login = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
-    let meta = crate::http::meta(&req);
     let attempt = login::Attempt {
         login: &login,
         password: &password,

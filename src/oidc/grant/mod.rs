@@ -89,15 +89,13 @@ async fn mint(
 /// Commits `txn` when `result` is good, rolls it back otherwise (explicitly: on
 /// SQLite a transaction left to its drop would keep the write lock until its
 /// connection is next used). A failed commit is the request's failure.
-async fn finish<T, E: From<OAuthError>>(
+async fn finish<T, E: From<sea_orm::DbErr>>(
     txn: crate::db::WriteTxn,
     result: Result<T, E>,
 ) -> Result<T, E> {
     match result {
         Ok(v) => {
-            txn.commit()
-                .await
-                .map_err(|e| E::from(OAuthError::from(e)))?;
+            txn.commit().await.map_err(E::from)?;
             Ok(v)
         }
         Err(e) => {

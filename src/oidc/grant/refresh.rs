@@ -25,6 +25,12 @@ impl From<OAuthError> for Refused {
     }
 }
 
+impl From<crate::error::BackendError> for Refused {
+    fn from(e: crate::error::BackendError) -> Self {
+        Refused::Error(e.into())
+    }
+}
+
 impl From<sea_orm::DbErr> for Refused {
     fn from(e: sea_orm::DbErr) -> Self {
         Refused::Error(e.into())
