@@ -2,36 +2,28 @@
 //! verify before the secret is kept) or a passkey (WebAuthn §7.1). Reached from a
 //! login whose policy demands a factor the person lacks (`req`), or from the
 //! security settings. The first factor enrolled brings ten recovery codes, shown
-//! once. Enrolling proves the new factor, so the session steps up too.
+//! once. Enrolling proves the new factor, so the session steps up too. Who may
+//! enrol, the pending secret, the confirmation and what follows it are
+//! `authn::enrolment`'s; this page reads the forms, calls it and renders.
 
-use super::mfa::{self, Ctx};
-use crate::audit::AuditEvent;
-use crate::authn::{self, Acr, amr, factors, recovery, totp, webauthn as passkeys};
-use crate::domain::Params;
-use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
+use super::mfa::{self, Ctx, unavailable};
+use crate::authn::enrolment::{self, Added, Confirmation, Enrolled};
+use crate::authn::{amr, factors, totp, webauthn as passkeys};
+use crate::domain::{Params, RequestMeta};
+use crate::http::{csrf_token, see_other};
 use crate::state::AppState;
 use crate::ui::{Lang, PageError, pages::EnrollPage, pages::RecoveryCodesPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-/// How long an unconfirmed TOTP secret waits for its first code.
-const PENDING_SECRET_TTL: i64 = 900;
-
-fn pending_secret_key(sid: &str) -> String {
-    format!("totp-enroll:{sid}")
-}
-
-const PENDING_AAD: &[u8] = b"totp-enroll";
-
-/// Who may enrol: during a login, only a person without a second factor (a person
-/// who has one steps up with it instead); in the settings, a person with one must
-/// have used it in this session.
+/// Who may enrol (`enrolment::may_enrol`); one who may not is sent to use the
+/// factor they have. The factors the person had until now.
 async fn guard(state: &AppState, ctx: &Ctx) -> Result<factors::Summary, HttpResponse> {
     let summary = factors::summary(&state.db, &ctx.user.id)
         .await
         .map_err(|_| see_other("/"))?;
-    if summary.has_second_factor() && (ctx.ar.is_some() || ctx.level() < Acr::Mfa) {
+    if !enrolment::may_enrol(summary.has_second_factor(), ctx.ar.is_some(), ctx.level()) {
         return Err(see_other(&if ctx.req_id.is_empty() {
             "/login/mfa".to_owned()
         } else {
@@ -41,25 +33,6 @@ async fn guard(state: &AppState, ctx: &Ctx) -> Result<factors::Summary, HttpResp
     Ok(summary)
 }
 
-/// The secret waiting for confirmation in this session, created on first view.
-async fn pending_secret(state: &AppState, ctx: &Ctx, create: bool) -> Option<Vec<u8>> {
-    let key = pending_secret_key(&ctx.sso.sid);
-    if let Some(sealed) = state.volatile.get(&key).await.ok().flatten() {
-        return state.master.decrypt(&sealed, PENDING_AAD).ok();
-    }
-    if !create {
-        return None;
-    }
-    let secret = totp::new_secret();
-    let sealed = state.master.encrypt(&secret, PENDING_AAD);
-    state
-        .volatile
-        .put(&key, &sealed, PENDING_SECRET_TTL)
-        .await
-        .ok()?;
-    Some(secret)
-}
-
 async fn render(
     state: &AppState,
     req: &HttpRequest,
@@ -67,7 +40,7 @@ async fn render(
     status: StatusCode,
     error: Option<&'static str>,
 ) -> HttpResponse {
-    let Some(secret) = pending_secret(state, ctx, true).await else {
+    let Some(secret) = enrolment::pending_secret(state, &ctx.sso.sid, true).await else {
         return PageError::Unavailable.page(req, ctx.lang);
     };
     let uri = totp::otpauth_uri("Gapura Kota Bogor", &ctx.user.username, &secret);
@@ -109,91 +82,45 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     render(&state, &req, &ctx, StatusCode::OK, None).await
 }
 
+/// A posted enrolment form: CSRF, the page context, and who may enrol.
 async fn form_context(
     state: &AppState,
     req: &HttpRequest,
-    form: &Params,
-) -> Result<(Ctx, factors::Summary), HttpResponse> {
-    if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
-    }
-    let ctx = mfa::context(state, req, form.get("req").unwrap_or_default()).await?;
+    body: &[u8],
+) -> Result<(Params, Ctx, factors::Summary), HttpResponse> {
+    let (form, ctx) = mfa::form_context(state, req, body).await?;
     let summary = guard(state, &ctx).await?;
-    Ok((ctx, summary))
+    Ok((form, ctx, summary))
 }
 
-/// Confirms the authenticator app with its first code.
+/// Confirms the authenticator app with its first code (`enrolment::confirm_totp`).
 pub async fn totp_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let (ctx, summary) = match form_context(&state, &req, &form).await {
+    let (form, ctx, summary) = match form_context(&state, &req, &body).await {
         Ok(c) => c,
         Err(resp) => return resp,
     };
     let m = ctx.lang.mfa();
-    let locked = match mfa::locked_out(&state, &ctx.user.id).await {
-        Ok(l) => l,
-        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-    };
-    if locked {
-        return render(
-            &state,
-            &req,
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(m.mfa_locked),
-        )
-        .await;
-    }
-    let Some(secret) = pending_secret(&state, &ctx, false).await else {
-        return render(
-            &state,
-            &req,
-            &ctx,
-            StatusCode::BAD_REQUEST,
-            Some(m.mfa_failed),
-        )
-        .await;
-    };
-    let now = state.now();
     let code = form.get("code").unwrap_or_default();
-    match totp::verify(&state.store, &ctx.user.id, &secret, code, now).await {
-        Ok(totp::Verdict::Accepted) => {}
-        Ok(_) => {
-            if mfa::record_failure(&state, &req, &ctx, "totp-enroll")
-                .await
-                .is_err()
-            {
-                return PageError::Unavailable.page(&req, ctx.lang);
-            }
-            return render(
-                &state,
-                &req,
-                &ctx,
-                StatusCode::UNAUTHORIZED,
-                Some(m.mfa_failed),
-            )
-            .await;
+    let (status, error) = match enrolment::confirm_totp(&state, &ctx.attempt(&meta), code).await {
+        Ok(Confirmation::Confirmed) => {
+            let added = Added {
+                kind: "totp",
+                label: "TOTP",
+                methods: &[amr::OTP],
+            };
+            return enrolled(&state, &req, &ctx, &meta, &summary, &added).await;
         }
-        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-    }
-    if factors::add_totp(&state.db, &state.master, &ctx.user.id, &secret, now)
-        .await
-        .is_err()
-    {
-        return PageError::Unavailable.page(&req, ctx.lang);
-    }
-    let _ = state
-        .volatile
-        .delete(&pending_secret_key(&ctx.sso.sid))
-        .await;
-    enrolled(&state, &req, &ctx, &summary, "totp", "TOTP", &[amr::OTP]).await
+        Ok(Confirmation::Locked) => (StatusCode::TOO_MANY_REQUESTS, m.mfa_locked),
+        Ok(Confirmation::NoSecret) => (StatusCode::BAD_REQUEST, m.mfa_failed),
+        Ok(Confirmation::Rejected) => (StatusCode::UNAUTHORIZED, m.mfa_failed),
+        Err(e) => return unavailable(&req, ctx.lang, e),
+    };
+    render(&state, &req, &ctx, status, Some(error)).await
 }
 
 pub async fn passkey_options(
@@ -217,13 +144,10 @@ pub async fn passkey_options(
 pub async fn passkey_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let (ctx, summary) = match form_context(&state, &req, &form).await {
+    let (form, ctx, summary) = match form_context(&state, &req, &body).await {
         Ok(c) => c,
         Err(resp) => return resp,
     };
@@ -238,87 +162,41 @@ pub async fn passkey_submit(
     match result {
         // Registration required user verification (WebAuthn §7.1 step 15).
         Ok(f) => {
-            enrolled(
-                &state,
-                &req,
-                &ctx,
-                &summary,
-                "passkey",
-                &f.label,
-                &[amr::HWK, amr::USER, amr::PIN],
-            )
-            .await
+            let added = Added {
+                kind: "passkey",
+                label: &f.label,
+                methods: &[amr::HWK, amr::USER, amr::PIN],
+            };
+            enrolled(&state, &req, &ctx, &meta, &summary, &added).await
         }
         Err(e) => {
             tracing::info!(error = %e, "passkey registration refused");
-            render(
-                &state,
-                &req,
-                &ctx,
-                StatusCode::BAD_REQUEST,
-                Some(ctx.lang.mfa().passkey_failed),
-            )
-            .await
+            let failed = Some(ctx.lang.mfa().passkey_failed);
+            render(&state, &req, &ctx, StatusCode::BAD_REQUEST, failed).await
         }
     }
 }
 
-/// A factor was added: audit, step the session up, and show recovery codes when
-/// this is the person's first second factor (or none are left).
+/// A factor was added (`enrolment::complete`): on with the stepped-up session, or
+/// the new recovery codes first (with the raised session's cookie).
 async fn enrolled(
     state: &AppState,
     req: &HttpRequest,
     ctx: &Ctx,
+    meta: &RequestMeta,
     before: &factors::Summary,
-    kind: &str,
-    label: &str,
-    methods: &[&str],
+    added: &Added<'_>,
 ) -> HttpResponse {
-    let now = state.now();
-    let e = AuditEvent::new("mfa.enroll", true)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .ip(client_ip(req))
-        .detail(json!({"kind": kind, "label": label}));
-    if state.audit.record(now, e).await.is_err() {
-        return PageError::Unavailable.page(req, ctx.lang);
-    }
-    if authn::notify(
-        state,
-        &ctx.user.id,
-        "factor_added",
-        json!({"kind": kind, "label": label}),
-    )
-    .await
-    .is_err()
-    {
-        return PageError::Unavailable.page(req, ctx.lang);
-    }
-    let codes = if !before.has_second_factor() || before.recovery_left == 0 {
-        match recovery::regenerate(&state.db, &state.master, &ctx.user.id, now).await {
-            Ok(c) => Some(c),
-            Err(_) => return PageError::Unavailable.page(req, ctx.lang),
+    match enrolment::complete(state, &ctx.attempt(meta), before, added).await {
+        Ok(Enrolled::SteppedUp(started)) => mfa::proceed(state, req, ctx, started).await,
+        Ok(Enrolled::WithCodes { started, codes }) => {
+            let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
+            let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);
+            let _ = resp.add_cookie(&crate::http::session_cookie(state, &started.cookie_value));
+            resp
         }
-    } else {
-        None
-    };
-    let Some(codes) = codes else {
-        return mfa::stepped_up(state, req, ctx, methods, kind).await;
-    };
-    let Ok(started) = mfa::elevate(state, req, ctx, methods).await else {
-        return PageError::Unavailable.page(req, ctx.lang);
-    };
-    let e = AuditEvent::new("recovery_code.generate", true)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .detail(json!({"count": codes.len(), "sid": started.session.sid}));
-    if state.audit.record(now, e).await.is_err() {
-        return PageError::Unavailable.page(req, ctx.lang);
+        Err(e) => unavailable(req, ctx.lang, e),
     }
-    let target = ctx.ar.as_ref().map(|a| a.redirect_uri.as_str());
-    let mut resp = recovery_page(state, req, ctx.lang, &ctx.req_id, codes, target);
-    let _ = resp.add_cookie(&crate::http::session_cookie(state, &started.cookie_value));
-    resp
 }
 
 pub fn recovery_page(

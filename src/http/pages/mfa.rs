@@ -1,22 +1,24 @@
 //! Step-up (OIDC Core §3.1.2.3 with `acr_values`/policy): the second factor of a
 //! session that is weaker than a login needs — a TOTP code (RFC 6238), a passkey
-//! (WebAuthn §7.2) or a recovery code. Success renews the session id and keeps the
-//! SSO session (same `sid`, same applications). Also cancel and continue.
+//! (WebAuthn §7.2) or a recovery code. The checks (attempt limit, verification,
+//! failure bookkeeping) and the step-up are `authn::second_factor`'s: success
+//! renews the session id and keeps the SSO session (same `sid`, same
+//! applications). This page reads the form, calls them and renders; also cancel
+//! and continue.
 
 use super::login::continue_request;
 pub use super::strong::{
-    Ctx, context, elevate, json_context, locked_out, options_response, record_failure, stepped_up,
+    Ctx, context, form_context, json_context, options_response, proceed, stepped_up, unavailable,
 };
-use crate::audit::AuditEvent;
-use crate::authn::{self, factors, recovery, totp, webauthn as passkeys};
-use crate::domain::Params;
+use crate::authn::second_factor::{self, Outcome};
+use crate::authn::{self, factors, webauthn as passkeys};
+use crate::domain::RequestMeta;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
+use crate::http::{csrf_token, see_other};
 use crate::state::AppState;
 use crate::ui::{PageError, pages::MfaPage};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 async fn render(
     state: &AppState,
@@ -73,115 +75,49 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
-/// What every second-factor form checks first: the CSRF token, the pending login,
-/// and the per-person attempt limit.
-async fn checked(
-    state: &AppState,
-    req: &HttpRequest,
-    body: &[u8],
-) -> Result<(Params, Ctx), HttpResponse> {
-    let form = crate::http::page_params(req, body)?;
-    if !csrf_valid(state, req, form.get("csrf")) {
-        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
-    }
-    let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
-    let locked = match locked_out(state, &ctx.user.id).await {
-        Ok(l) => l,
-        Err(_) => return Err(PageError::Unavailable.page(req, ctx.lang)),
-    };
-    if locked {
-        let locked = Some(ctx.lang.mfa().mfa_locked);
-        return Err(render(state, req, &ctx, StatusCode::TOO_MANY_REQUESTS, locked).await);
-    }
-    Ok((form, ctx))
-}
-
-/// A TOTP or recovery code.
+/// A TOTP or recovery code (`authn::second_factor::verify_code`).
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (form, ctx) = match checked(&state, &req, &body).await {
+    let (form, ctx) = match form_context(&state, &req, &body).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let m = ctx.lang.mfa();
-    let code = form.get("code").unwrap_or_default();
-    let now = state.now();
     let method = form.get("method").unwrap_or_default();
-    let accepted = match method {
-        "totp" => {
-            let Ok(summary) = factors::summary(&state.db, &ctx.user.id).await else {
-                return PageError::Unavailable.page(&req, ctx.lang);
-            };
-            match summary
-                .totp
-                .as_ref()
-                .and_then(|f| factors::totp_secret(&state.master, f).map(|s| (f, s)))
-            {
-                Some((f, secret)) => {
-                    match totp::verify(&state.store, &ctx.user.id, &secret, code, now).await {
-                        Ok(totp::Verdict::Accepted) => {
-                            if let Err(e) = factors::touch(&state.db, &f.id, now, None).await {
-                                tracing::warn!(error = %e, "last use of the factor not recorded");
-                            }
-                            true
-                        }
-                        Ok(_) => false,
-                        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-                    }
-                }
-                None => false,
-            }
+    let code = form.get("code").unwrap_or_default();
+    let outcome = second_factor::verify_code(&state, &ctx.attempt(&meta), method, code).await;
+    let failed = ctx.lang.mfa().mfa_failed;
+    answer(&state, &req, &ctx, &meta, outcome, method, failed).await
+}
+
+/// The page after a second-factor attempt: on with the stepped-up session, or the
+/// form again (401 wrong, 429 attempts used up).
+async fn answer(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    meta: &RequestMeta,
+    outcome: Result<Outcome, authn::Unavailable>,
+    method: &str,
+    failed: &'static str,
+) -> HttpResponse {
+    match outcome {
+        Ok(Outcome::Accepted { methods }) => {
+            stepped_up(state, req, ctx, meta, &methods, method).await
         }
-        "recovery" => {
-            match recovery::redeem(&state.db, &state.master, &ctx.user.id, code, now).await {
-                Ok(true) => {
-                    let left = recovery::remaining(&state.db, &ctx.user.id)
-                        .await
-                        .unwrap_or(0);
-                    let e = AuditEvent::new("recovery_code.use", true)
-                        .actor(ctx.user.id.clone())
-                        .subject(ctx.user.id.clone())
-                        .ip(client_ip(&req))
-                        .detail(json!({"remaining": left}));
-                    if state.audit.record(now, e).await.is_err() {
-                        return PageError::Unavailable.page(&req, ctx.lang);
-                    }
-                    if crate::authn::notify(
-                        &state,
-                        &ctx.user.id,
-                        "recovery_code_used",
-                        json!({"remaining": left}),
-                    )
-                    .await
-                    .is_err()
-                    {
-                        return PageError::Unavailable.page(&req, ctx.lang);
-                    }
-                    true
-                }
-                Ok(false) => false,
-                Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-            }
+        Ok(Outcome::Rejected) => {
+            render(state, req, ctx, StatusCode::UNAUTHORIZED, Some(failed)).await
         }
-        _ => return PageError::BadRequest.page(&req, ctx.lang),
-    };
-    if !accepted {
-        if record_failure(&state, &req, &ctx, method).await.is_err() {
-            return PageError::Unavailable.page(&req, ctx.lang);
+        Ok(Outcome::Locked) => {
+            let locked = Some(ctx.lang.mfa().mfa_locked);
+            render(state, req, ctx, StatusCode::TOO_MANY_REQUESTS, locked).await
         }
-        return render(
-            &state,
-            &req,
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            Some(m.mfa_failed),
-        )
-        .await;
+        Ok(Outcome::UnknownMethod) => PageError::BadRequest.page(req, ctx.lang),
+        Err(e) => unavailable(req, ctx.lang, e),
     }
-    stepped_up(&state, &req, &ctx, &[authn::amr::OTP], method).await
 }
 
 pub async fn passkey_options(
@@ -199,37 +135,19 @@ pub async fn passkey_options(
 pub async fn passkey_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (form, ctx) = match checked(&state, &req, &body).await {
+    let (form, ctx) = match form_context(&state, &req, &body).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let m = ctx.lang.mfa();
-    let result = passkeys::finish_authentication(
-        &state,
-        &ctx.user.id,
-        form.get("ceremony").unwrap_or_default(),
-        form.get("credential").unwrap_or_default(),
-    )
-    .await;
-    match result {
-        Ok(v) => stepped_up(&state, &req, &ctx, &v.methods, "passkey").await,
-        Err(e) => {
-            tracing::info!(error = %e, "passkey step-up refused");
-            if record_failure(&state, &req, &ctx, "passkey").await.is_err() {
-                return PageError::Unavailable.page(&req, ctx.lang);
-            }
-            render(
-                &state,
-                &req,
-                &ctx,
-                StatusCode::UNAUTHORIZED,
-                Some(m.passkey_failed),
-            )
-            .await
-        }
-    }
+    let ceremony = form.get("ceremony").unwrap_or_default();
+    let credential = form.get("credential").unwrap_or_default();
+    let outcome =
+        second_factor::verify_passkey(&state, &ctx.attempt(&meta), ceremony, credential).await;
+    let failed = ctx.lang.mfa().passkey_failed;
+    answer(&state, &req, &ctx, &meta, outcome, "passkey", failed).await
 }
 
 /// The person gives up the additional verification: the client hears `access_denied`.
@@ -266,15 +184,8 @@ pub async fn continue_after(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    if !csrf_valid(&state, &req, form.get("csrf")) {
-        return PageError::Csrf.page(&req, crate::http::lang(&req, None));
-    }
-    let ctx = match context(&state, &req, form.get("req").unwrap_or_default()).await {
-        Ok(c) => c,
+    let ctx = match form_context(&state, &req, &body).await {
+        Ok((_, ctx)) => ctx,
         Err(resp) => return resp,
     };
     continue_request(

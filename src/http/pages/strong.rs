@@ -1,13 +1,13 @@
 //! The shared pieces of the strong-authentication pages: where a page was reached
-//! from (a pending authorization request or the settings), raising the session
-//! after a proved factor (new session id, same `sid`), the second-factor attempt
-//! limit, and the JSON answers of the WebAuthn option calls.
+//! from (a pending authorization request or the settings), going on after a proved
+//! factor with the session `authn::second_factor` raised (its new cookie), the
+//! answer when a back end is unavailable, and the JSON answers of the WebAuthn
+//! option calls.
 
 use super::login::{continue_request, pending};
-use crate::audit::AuditEvent;
-use crate::authn::{self, Acr, webauthn as passkeys};
-use crate::domain::Params;
-use crate::http::{client_ip, csrf_valid, see_other};
+use crate::authn::{self, Acr, second_factor, webauthn as passkeys};
+use crate::domain::{Params, RequestMeta};
+use crate::http::{csrf_valid, see_other};
 use crate::oidc::auth_request::AuthRequest;
 use crate::session::{self, SsoSession};
 use crate::state::AppState;
@@ -16,10 +16,6 @@ use crate::users::User;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
-
-/// Wrong second-factor attempts allowed per person in `FAIL_WINDOW` seconds.
-const MAX_FAILURES: i64 = 5;
-const FAIL_WINDOW: i64 = 300;
 
 /// Where a strong-authentication page was reached from: a pending authorization
 /// request (`req`), or the person's own security settings.
@@ -37,6 +33,22 @@ impl Ctx {
         self.ar.clone().map(|a| (self.req_id.clone(), a))
     }
 
+    /// The client of the pending authorization request, if any.
+    pub fn client_id(&self) -> Option<&str> {
+        self.ar.as_ref().map(|a| a.client_id.as_str())
+    }
+
+    /// This session as the second-factor services take it.
+    pub fn attempt<'a>(&'a self, meta: &'a RequestMeta) -> second_factor::Attempt<'a> {
+        second_factor::Attempt {
+            user_id: &self.user.id,
+            handle: &self.handle,
+            session: &self.sso,
+            client_id: self.client_id(),
+            meta,
+        }
+    }
+
     pub fn level(&self) -> Acr {
         authn::level_of(&self.sso.acr)
     }
@@ -49,6 +61,21 @@ impl Ctx {
             .flatten()
             .map(|c| c.name)
     }
+}
+
+/// A posted form whose CSRF token checked out, and its page context (the pending
+/// request it names); or the response to give instead.
+pub async fn form_context(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Params, Ctx), HttpResponse> {
+    let form = crate::http::page_params(req, body)?;
+    if !csrf_valid(state, req, form.get("csrf")) {
+        return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
+    }
+    let ctx = context(state, req, form.get("req").unwrap_or_default()).await?;
+    Ok((form, ctx))
 }
 
 /// The page context, or the response to give instead (expired request, no session).
@@ -83,52 +110,37 @@ pub async fn context(
     })
 }
 
-/// Raises the session with the methods just proved: new cookie value, same sid.
-pub async fn elevate(
-    state: &AppState,
-    req: &HttpRequest,
-    ctx: &Ctx,
-    methods: &[&str],
-) -> Result<session::Started, crate::store::StoreError> {
-    let (amr, acr) = authn::combine(&ctx.sso.amr, methods);
-    session::renew(
-        state,
-        &crate::http::meta(req),
-        &ctx.handle,
-        &ctx.sso,
-        acr.as_str(),
-        amr,
-        session::Renewal::StepUp,
-    )
-    .await
+/// A back end could not be reached: logged, and the page says the service is
+/// unavailable (503).
+pub fn unavailable(req: &HttpRequest, lang: Lang, e: authn::Unavailable) -> HttpResponse {
+    tracing::error!(error = %e, "page not served: a back end is unavailable");
+    PageError::Unavailable.page(req, lang)
 }
 
-/// After a successful step-up: back to the authorization request, or to the
-/// security settings.
+/// After a proved factor: the session stepped up (`second_factor::step_up`), then
+/// on ([`proceed`]).
 pub async fn stepped_up(
     state: &AppState,
     req: &HttpRequest,
     ctx: &Ctx,
+    meta: &RequestMeta,
     methods: &[&str],
     method: &str,
 ) -> HttpResponse {
-    let Ok(started) = elevate(state, req, ctx, methods).await else {
-        return PageError::Unavailable.page(req, ctx.lang);
-    };
-    if let Err(e) = state.store.delete(&fail_key(&ctx.user.id)).await {
-        tracing::warn!(error = %e, "second-factor failure count not reset");
+    match second_factor::step_up(state, &ctx.attempt(meta), methods, method).await {
+        Ok(started) => proceed(state, req, ctx, started).await,
+        Err(e) => unavailable(req, ctx.lang, e),
     }
-    let mut e = AuditEvent::new("mfa.verify", true)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .ip(client_ip(req))
-        .detail(json!({"method": method, "sid": started.session.sid, "acr": started.session.acr, "amr": started.session.amr}));
-    if let Some(ar) = &ctx.ar {
-        e = e.client(ar.client_id.clone());
-    }
-    if state.audit.record(state.now(), e).await.is_err() {
-        return PageError::Unavailable.page(req, ctx.lang);
-    }
+}
+
+/// With the raised session (its cookie set): back to the authorization request,
+/// or to the security settings.
+pub async fn proceed(
+    state: &AppState,
+    req: &HttpRequest,
+    ctx: &Ctx,
+    started: session::Started,
+) -> HttpResponse {
     let mut resp = continue_request(
         state,
         req,
@@ -140,48 +152,6 @@ pub async fn stepped_up(
     .await;
     let _ = resp.add_cookie(&crate::http::session_cookie(state, &started.cookie_value));
     resp
-}
-
-fn fail_key(user_id: &str) -> String {
-    format!("mfa-fail:{user_id}")
-}
-
-/// Whether the person used up their second-factor attempts. A store that cannot
-/// say is an error, never a "no".
-pub async fn locked_out(state: &AppState, user_id: &str) -> Result<bool, crate::store::StoreError> {
-    Ok(state
-        .store
-        .get(&fail_key(user_id))
-        .await?
-        .and_then(|v| v.parse::<i64>().ok())
-        .is_some_and(|n| n >= MAX_FAILURES))
-}
-
-/// A failed attempt that could not be counted or audited: the page answers 503.
-#[derive(Debug, thiserror::Error)]
-pub enum NotRecorded {
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
-}
-
-pub async fn record_failure(
-    state: &AppState,
-    req: &HttpRequest,
-    ctx: &Ctx,
-    method: &str,
-) -> Result<(), NotRecorded> {
-    state
-        .store
-        .incr(&fail_key(&ctx.user.id), FAIL_WINDOW)
-        .await?;
-    let e = AuditEvent::new("mfa.verify", false)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .ip(client_ip(req))
-        .detail(json!({"method": method}));
-    Ok(state.audit.record(state.now(), e).await?)
 }
 
 fn json_error(status: StatusCode, error: &str) -> HttpResponse {
