@@ -8,7 +8,7 @@
 //!   TOTP and recovery codes, passkeys) and the step-up that follows;
 //! - [`enrolment`]: adding a factor (the TOTP secret waiting for its first code,
 //!   the first recovery codes);
-//! - [`security`]: the rule for the person's own changes to their factors;
+//! - [`security`]: the person's own changes (removing a factor, new recovery codes);
 //! - [`stepup`]: what a login still needs; [`policy`], [`factors`], [`recovery`],
 //!   [`totp`], [`webauthn`]: the rules and stores beneath.
 

@@ -1,18 +1,17 @@
 //! "Keamanan akun": the person's own second factors — see them (with last use),
 //! remove one, regenerate recovery codes, add another (`enroll`). Changing them
-//! needs a session that used the second factor, when the person has one.
+//! needs a session that used the second factor, when the person has one. The
+//! changes themselves (and their audit) are `authn::security`'s.
 
 use super::enroll::recovery_page;
-use super::mfa::{self, Ctx};
-use crate::audit::AuditEvent;
-use crate::authn::{self, Acr, factors, recovery};
-use crate::domain::Params;
-use crate::http::{client_ip, csrf_token, csrf_valid, see_other};
+use super::mfa::{self, Ctx, unavailable};
+use crate::authn::{Acr, factors, security};
+use crate::domain::{Params, RequestMeta};
+use crate::http::{csrf_token, csrf_valid, see_other};
 use crate::state::AppState;
 use crate::ui::{PageError, pages::FactorLine, pages::SecurityPage, wib};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
 
 fn line(f: &factors::Factor, never: &str) -> FactorLine {
     FactorLine {
@@ -23,9 +22,10 @@ fn line(f: &factors::Factor, never: &str) -> FactorLine {
     }
 }
 
-/// Changes need the second factor in this session when the person has one.
+/// Changes need the second factor in this session when the person has one
+/// (`security::needs_step_up`).
 fn locked(ctx: &Ctx, summary: &factors::Summary) -> bool {
-    summary.has_second_factor() && ctx.level() < Acr::Mfa
+    security::needs_step_up(summary.has_second_factor(), ctx.level())
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -59,11 +59,14 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     crate::http::render::form_page(StatusCode::OK, &page, None, csrf_cookie)
 }
 
+/// A posted settings form: readable, its CSRF token, the person's session (never
+/// a pending request), and the second factor used when they have one.
 async fn form_context(
     state: &AppState,
     req: &HttpRequest,
-    form: &Params,
-) -> Result<(Ctx, factors::Summary), HttpResponse> {
+    body: &[u8],
+) -> Result<(Params, Ctx, factors::Summary), HttpResponse> {
+    let form = crate::http::page_params(req, body)?;
     if !csrf_valid(state, req, form.get("csrf")) {
         return Err(PageError::Csrf.page(req, crate::http::lang(req, None)));
     }
@@ -74,86 +77,42 @@ async fn form_context(
     if locked(&ctx, &summary) {
         return Err(see_other("/login/mfa"));
     }
-    Ok((ctx, summary))
+    Ok((form, ctx, summary))
 }
 
+/// Removes one of the person's factors (`security::remove_factor`).
 pub async fn remove(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let (ctx, _) = match form_context(&state, &req, &form).await {
+    let (form, ctx, _) = match form_context(&state, &req, &body).await {
         Ok(c) => c,
         Err(resp) => return resp,
     };
     let id = form.get("id").unwrap_or_default();
-    let removed = match factors::remove(&state.db, &ctx.user.id, id).await {
-        Ok(Some(f)) => f,
-        Ok(None) => return PageError::BadRequest.page(&req, ctx.lang),
-        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-    };
-    // Without a second factor, recovery codes would be a password of their own.
-    let left = match factors::summary(&state.db, &ctx.user.id).await {
-        Ok(s) => s,
-        Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-    };
-    if !left.has_second_factor() && factors::reset(&state.db, &ctx.user.id).await.is_err() {
-        return PageError::Unavailable.page(&req, ctx.lang);
+    match security::remove_factor(&state, &ctx.user.id, id, &meta).await {
+        Ok(true) => see_other("/account/security"),
+        Ok(false) => PageError::BadRequest.page(&req, ctx.lang),
+        Err(e) => unavailable(&req, ctx.lang, e),
     }
-    let e = AuditEvent::new("mfa.remove", true)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .ip(client_ip(&req))
-        .detail(json!({"kind": removed.kind, "label": removed.label}));
-    if state.audit.record(state.now(), e).await.is_err() {
-        return PageError::Unavailable.page(&req, ctx.lang);
-    }
-    if authn::notify(
-        &state,
-        &ctx.user.id,
-        "factor_removed",
-        json!({"kind": removed.kind, "label": removed.label}),
-    )
-    .await
-    .is_err()
-    {
-        return PageError::Unavailable.page(&req, ctx.lang);
-    }
-    see_other("/account/security")
 }
 
+/// New recovery codes (`security::new_recovery_codes`), shown this once.
 pub async fn regenerate(
     req: HttpRequest,
     state: web::Data<AppState>,
+    meta: RequestMeta,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match crate::http::page_params(&req, &body) {
-        Ok(p) => p,
-        Err(page) => return page.into(),
-    };
-    let (ctx, summary) = match form_context(&state, &req, &form).await {
+    let (_, ctx, summary) = match form_context(&state, &req, &body).await {
         Ok(c) => c,
         Err(resp) => return resp,
     };
-    if !summary.has_second_factor() {
-        return see_other("/account/security");
+    match security::new_recovery_codes(&state, &ctx.user.id, &summary, &meta).await {
+        Ok(Some(codes)) => recovery_page(&state, &req, ctx.lang, "", codes, None),
+        Ok(None) => see_other("/account/security"),
+        Err(e) => unavailable(&req, ctx.lang, e),
     }
-    let codes =
-        match recovery::regenerate(&state.db, &state.master, &ctx.user.id, state.now()).await {
-            Ok(c) => c,
-            Err(_) => return PageError::Unavailable.page(&req, ctx.lang),
-        };
-    let e = AuditEvent::new("recovery_code.generate", true)
-        .actor(ctx.user.id.clone())
-        .subject(ctx.user.id.clone())
-        .ip(client_ip(&req))
-        .detail(json!({"count": codes.len()}));
-    if state.audit.record(state.now(), e).await.is_err() {
-        return PageError::Unavailable.page(&req, ctx.lang);
-    }
-    recovery_page(&state, &req, ctx.lang, "", codes, None)
 }
