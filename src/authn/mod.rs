@@ -9,12 +9,14 @@
 //! - [`enrolment`]: adding a factor (the TOTP secret waiting for its first code,
 //!   the first recovery codes);
 //! - [`security`]: the person's own changes (removing a factor, new recovery codes);
+//! - [`new_password`]: choosing a new password when it must be changed;
 //! - [`stepup`]: what a login still needs; [`policy`], [`factors`], [`recovery`],
 //!   [`totp`], [`webauthn`]: the rules and stores beneath.
 
 pub mod enrolment;
 pub mod factors;
 pub mod login;
+pub mod new_password;
 pub mod policy;
 pub mod recovery;
 pub mod second_factor;
