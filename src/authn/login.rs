@@ -15,6 +15,7 @@
 //! with its `sid`. Every audit record is written or the attempt fails as
 //! unavailable: nothing is refused or granted without its record.
 
+use super::Unavailable;
 use crate::audit::AuditEvent;
 use crate::domain::RequestMeta;
 use crate::login_guard::{self, Verdict};
@@ -24,14 +25,8 @@ use crate::state::AppState;
 use crate::users::{self, User};
 use secrecy::SecretString;
 
-/// A back end (database, store, audit log) could not be reached: the person is
-/// told the service is unavailable, and nothing was decided.
-#[derive(Debug, thiserror::Error)]
-#[error("login unavailable: {0}")]
-pub struct Unavailable(String);
-
 fn unavailable(e: impl std::fmt::Display) -> Unavailable {
-    Unavailable(e.to_string())
+    Unavailable::of(e)
 }
 
 /// One login attempt: what the person typed, the client of the pending request
