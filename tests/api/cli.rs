@@ -820,3 +820,33 @@ async fn a_password_typed_at_a_terminal_is_not_echoed() {
         "the typed password is the new one"
     );
 }
+
+/// `gapura opd list | head -1`: a reader that stops early ends the command quietly
+/// (SIGPIPE, as for any Unix tool), never with a panic message.
+#[tokio::test]
+async fn output_to_a_closed_pipe_ends_quietly() {
+    use secrecy::ExposeSecret;
+    let app = spawn_app().await;
+    app.load_directory().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
+        .args(["opd", "list"])
+        .env(
+            "DATABASE_URL",
+            app.state.settings.database_url.expose_secret(),
+        )
+        .env("GAPURA_KEYS_DIR", &app.state.settings.keys_dir)
+        .env("GAPURA_ISSUER", &app.issuer)
+        .env_remove("REDIS_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gapura");
+    // The reader goes away before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("gapura output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}
