@@ -6,7 +6,6 @@
 
 use super::second_factor::{self, Attempt};
 use super::{Acr, Unavailable, factors, recovery, totp};
-use crate::audit::AuditEvent;
 use crate::session::Started;
 use crate::state::AppState;
 use serde_json::json;
@@ -155,10 +154,8 @@ pub async fn complete(
         .await
         .map_err(Unavailable::of)?;
     let started = second_factor::elevate(state, attempt, methods).await?;
-    // This record carries no address.
-    let generated = AuditEvent::new("recovery_code.generate", true)
-        .actor(attempt.user_id.to_owned())
-        .subject(attempt.user_id.to_owned())
+    let generated = attempt
+        .event("recovery_code.generate", true)
         .detail(json!({"count": codes.len(), "sid": started.session.sid}));
     state
         .audit
