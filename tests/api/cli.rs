@@ -114,11 +114,11 @@ async fn import_commands_report_and_exit_like_a_tool_should() {
     assert_eq!(list[0]["scope"], "subtree");
 }
 
-/// Runs the CLI against `app`'s database and keys, with `stdin` piped in.
-fn cli_in(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+/// The CLI for `app`'s database, keys and issuer, every stream piped.
+fn command(app: &TestApp, args: &[&str]) -> Command {
     use secrecy::ExposeSecret;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gapura"));
+    cmd.args(args)
         .env(
             "DATABASE_URL",
             app.state.settings.database_url.expose_secret(),
@@ -129,9 +129,13 @@ fn cli_in(app: &TestApp, args: &[&str], stdin: &str) -> Output {
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run gapura");
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs the CLI against `app`'s database and keys, with `stdin` piped in.
+fn cli_in(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = command(app, args).spawn().expect("run gapura");
     child
         .stdin
         .take()
@@ -825,22 +829,10 @@ async fn a_password_typed_at_a_terminal_is_not_echoed() {
 /// (SIGPIPE, as for any Unix tool), never with a panic message.
 #[tokio::test]
 async fn output_to_a_closed_pipe_ends_quietly() {
-    use secrecy::ExposeSecret;
     let app = spawn_app().await;
     app.load_directory().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gapura"))
-        .args(["opd", "list"])
-        .env(
-            "DATABASE_URL",
-            app.state.settings.database_url.expose_secret(),
-        )
-        .env("GAPURA_KEYS_DIR", &app.state.settings.keys_dir)
-        .env("GAPURA_ISSUER", &app.issuer)
-        .env_remove("REDIS_URL")
-        .env("RUST_LOG", "warn")
+    let mut child = command(&app, &["opd", "list"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("run gapura");
     // The reader goes away before the command writes anything.
