@@ -21,6 +21,7 @@ mod m20261125_000003_client_min_acr;
 mod m20261125_000004_create_acr_policy;
 mod m20261129_000001_durable_store;
 mod m20261201_000001_password_change_required;
+mod m20261202_000001_audit_subject_index;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_acr_policy::Migration),
             Box::new(m20261129_000001_durable_store::Migration),
             Box::new(m20261201_000001_password_change_required::Migration),
+            Box::new(m20261202_000001_audit_subject_index::Migration),
         ]
     }
 }
