@@ -276,21 +276,30 @@ pub fn json_no_store<T: serde::Serialize>(value: &T) -> HttpResponse {
         .json(value)
 }
 
-/// The RFC 6750 §2.1 bearer token of the `Authorization` header, if any.
-/// `Err(())` for a header that is present but not a Bearer credential.
-#[allow(clippy::result_unit_err)]
-pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ()> {
+/// Why an `Authorization` header is not a Bearer credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerHeaderError {
+    /// Not readable as text (RFC 9110 §5.5).
+    Malformed,
+    /// Another scheme, or no token after `Bearer`.
+    NotBearer,
+}
+
+/// The RFC 6750 §2.1 bearer token of the `Authorization` header, if any; an error
+/// for a header that is present but not a Bearer credential. The one reader of
+/// Bearer headers (UserInfo, the admin API, SCIM, the directory API).
+pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, BearerHeaderError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| ())?;
+    let value = value.to_str().map_err(|_| BearerHeaderError::Malformed)?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(Some(token.trim().to_owned()))
         }
-        _ => Err(()),
+        _ => Err(BearerHeaderError::NotBearer),
     }
 }
 

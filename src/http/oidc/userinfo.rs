@@ -4,32 +4,19 @@
 
 use crate::domain::Params;
 use crate::error::OAuthError;
-use crate::http::json_no_store;
+use crate::http::{BearerHeaderError, json_no_store};
 use crate::oidc::userinfo::{self, bearer};
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// The bearer token from the header, if any. `Err` for a malformed header.
 fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| {
-        bearer(OAuthError::invalid_request(
-            "malformed Authorization header",
-        ))
-    })?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(bearer(OAuthError::invalid_request(
-            "Authorization must use the Bearer scheme",
-        ))),
-    }
+    crate::http::bearer_token(req).map_err(|e| {
+        bearer(OAuthError::invalid_request(match e {
+            BearerHeaderError::Malformed => "malformed Authorization header",
+            BearerHeaderError::NotBearer => "Authorization must use the Bearer scheme",
+        }))
+    })
 }
 
 pub async fn userinfo_get(
