@@ -146,9 +146,15 @@ pub fn validate(
         crls,
     };
     let mut path = vec![0];
-    match extend(&ctx, &mut path) {
-        Ok(v) => v,
-        Err((_, v)) => v,
+    let mut failure = None;
+    match extend(&ctx, &mut path, &mut failure) {
+        Some(valid) => valid,
+        None => failure.map_or_else(
+            || Verdict::Malformed {
+                detail: "no path was tried".to_owned(),
+            },
+            |(_, v)| v,
+        ),
     }
 }
 
@@ -184,20 +190,13 @@ fn keep_furthest(best: &mut Option<Failure>, f: Failure) {
 }
 
 /// Extends `path` (indices into the pool, end entity first) to an anchor and
-/// checks it; `Ok` is a valid verdict.
-fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
-    let Some(&last) = path.last() else {
-        return Err((
-            0,
-            Verdict::Malformed {
-                detail: "empty path".to_owned(),
-            },
-        ));
-    };
+/// checks it: a valid verdict, or `None` with the furthest failure in `best`.
+fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>, best: &mut Option<Failure>) -> Option<Verdict> {
+    let &last = path.last()?;
     let current = &ctx.pool[last].cert;
     let issuer_name = current.issuer().as_raw();
     let aki = authority_key_id(current);
-    let mut best: Option<Failure> = None;
+    let mut tried = false;
     for (i, node) in ctx.pool.iter().enumerate().skip(1) {
         if path.contains(&i) || node.cert.subject().as_raw() != issuer_name {
             continue;
@@ -207,10 +206,11 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
         {
             continue;
         }
+        tried = true;
         let depth = path.len();
         if current.tbs_certificate.signature != current.signature_algorithm {
             keep_furthest(
-                &mut best,
+                best,
                 (
                     depth,
                     Verdict::BadSignature {
@@ -229,7 +229,7 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
             Ok(()) => {}
             Err(SignatureError::Invalid) => {
                 keep_furthest(
-                    &mut best,
+                    best,
                     (
                         depth,
                         Verdict::BadSignature {
@@ -241,7 +241,7 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
             }
             Err(SignatureError::Unsupported(oid)) => {
                 keep_furthest(
-                    &mut best,
+                    best,
                     (
                         depth,
                         Verdict::UnsupportedAlgorithm {
@@ -257,13 +257,13 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
         if node.anchor.is_some() {
             let verdict = check_path(ctx, path);
             if verdict.is_valid() {
-                return Ok(verdict);
+                return Some(verdict);
             }
             // A complete path's failure says more than any incomplete one's.
-            keep_furthest(&mut best, (usize::MAX / 2 + depth, verdict));
+            keep_furthest(best, (usize::MAX / 2 + depth, verdict));
         } else if path.len() - 1 > ctx.policy.max_intermediates {
             keep_furthest(
-                &mut best,
+                best,
                 (
                     depth,
                     Verdict::PathTooLong {
@@ -272,21 +272,24 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>) -> Result<Verdict, Failure> {
                 ),
             );
         } else {
-            match extend(ctx, path) {
-                Ok(v) => return Ok(v),
-                Err(f) => keep_furthest(&mut best, f),
+            if let Some(valid) = extend(ctx, path, best) {
+                return Some(valid);
             }
         }
         path.pop();
     }
-    Err(best.unwrap_or_else(|| {
-        (
-            path.len(),
-            Verdict::IssuerNotTrusted {
-                issuer: current.issuer().to_string(),
-            },
-        )
-    }))
+    if !tried {
+        keep_furthest(
+            best,
+            (
+                path.len(),
+                Verdict::IssuerNotTrusted {
+                    issuer: current.issuer().to_string(),
+                },
+            ),
+        );
+    }
+    None
 }
 
 /// The checks of a complete path (see the module doc for the order).
