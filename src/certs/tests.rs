@@ -174,6 +174,8 @@ struct World {
     stale_bsre_crl: FetchedCrl,
     /// A CRL for the BSRE CA's distribution point signed by another key.
     forged_bsre_crl: FetchedCrl,
+    /// The root's CRL revoking the BSRE CA (cACompromise, 2026-05-20).
+    root_crl_revoking_bsre: FetchedCrl,
 }
 
 fn world() -> &'static World {
@@ -200,6 +202,7 @@ fn build_world() -> World {
         (2032, 1, 1),
     );
     bsre_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    bsre_params.serial_number = Some(SerialNumber::from(2u64));
     bsre_params.crl_distribution_points = vec![CrlDistributionPoint {
         uris: vec![ROOT_CRL.to_owned()],
     }];
@@ -323,6 +326,16 @@ fn build_world() -> World {
     let forger_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let forged_bsre_crl = current_crl(&Issuer::from_params(&bsre_params, &forger_key), vec![]);
 
+    let root_crl_revoking_bsre = current_crl(
+        &root_issuer,
+        vec![RevokedCertParams {
+            serial_number: SerialNumber::from(2u64),
+            revocation_time: date_time_ymd(2026, 5, 20),
+            reason_code: Some(RevocationReason::CaCompromise),
+            invalidity_date: None,
+        }],
+    );
+
     World {
         root_pem: root.pem(),
         bsre_pem: bsre.pem(),
@@ -346,6 +359,7 @@ fn build_world() -> World {
         crls,
         stale_bsre_crl,
         forged_bsre_crl,
+        root_crl_revoking_bsre,
     }
 }
 
@@ -509,6 +523,22 @@ fn revoked_with_reason_and_date() {
         "{}",
         v.english()
     );
+}
+
+#[test]
+fn a_revoked_intermediate_revokes_the_people_under_it() {
+    let w = world();
+    let mut crls = w.crls.clone();
+    crls.insert(ROOT_CRL.to_owned(), w.root_crl_revoking_bsre.clone());
+    let v = check_with(&w.person, &[], &policy(), &crls);
+    assert!(
+        v.english()
+            .starts_with("revoked on 2026-05-20, reason cACompromise: CN=BSRE CA DS G1"),
+        "{}",
+        v.english()
+    );
+    // The legacy chain does not go through it.
+    assert!(check_with(&w.legacy_person, &[], &policy(), &crls).is_valid());
 }
 
 #[test]
@@ -856,4 +886,50 @@ fn the_store_loads_a_directory_of_pem_files() {
     let e = TrustStore::load_dir(dir.path()).unwrap_err();
     assert!(e.to_string().starts_with("zz-person: "), "{e}");
     assert!(TrustStore::load_dir(&dir.path().join("missing")).is_err());
+}
+
+#[test]
+fn rsassa_pss_with_sha256_and_sha384() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+    let root = std::fs::read_to_string(dir.join("pss-root.pem")).unwrap();
+    let person = std::fs::read_to_string(dir.join("pss-person.pem")).unwrap();
+    let person = x509_parser::pem::Pem::iter_from_buffer(person.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap()
+        .contents;
+    let mut s = TrustStore::new();
+    // Its self-signature is PSS with SHA-256: the store checks it.
+    s.add_anchors_pem("pss-root", &root).unwrap();
+    let lenient = Policy {
+        allow_unknown_revocation: true,
+        ..Policy::default()
+    };
+    let t = date_time_ymd(2030, 1, 1).unix_timestamp();
+    let v = validate(
+        &s,
+        &person,
+        &[],
+        t,
+        Purpose::Signing,
+        &lenient,
+        &HashMap::new(),
+    );
+    assert!(
+        matches!(&v, Verdict::Valid { anchor_label, .. } if anchor_label == "pss-root"),
+        "{v:?}"
+    );
+    let mut broken = person.clone();
+    let last = broken.len() - 1;
+    broken[last] ^= 0x80;
+    let v = validate(
+        &s,
+        &broken,
+        &[],
+        t,
+        Purpose::Signing,
+        &lenient,
+        &HashMap::new(),
+    );
+    assert!(matches!(v, Verdict::BadSignature { .. }), "{v:?}");
 }
