@@ -6,7 +6,7 @@
 //! a salt as long as the hash (RFC 4055 §3.1; ring verifies exactly that shape),
 //! and ECDSA with SHA-256 or SHA-384 on P-256 or P-384 (RFC 5758 §3.2). RSA keys
 //! must be 2048 to 8192 bits. The key's algorithm must fit the signature's: an
-//! ECDSA signature under an RSA key is refused, not tried.
+//! ECDSA signature under an RSA key (or the reverse) is a wrong signature.
 
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use x509_parser::oid_registry::{
@@ -84,6 +84,19 @@ fn algorithm(
     None
 }
 
+/// Whether the key and the signature are of different families (RSA, EC): such a
+/// key cannot have made the signature, which is a wrong signature, not an
+/// unsupported one.
+fn families_differ(alg: &AlgorithmIdentifier<'_>, spki: &SubjectPublicKeyInfo<'_>) -> bool {
+    let oid = &alg.algorithm;
+    let rsa_sig = *oid == OID_PKCS1_SHA256WITHRSA
+        || *oid == OID_PKCS1_SHA384WITHRSA
+        || *oid == OID_PKCS1_RSASSAPSS;
+    let ec_sig = *oid == OID_SIG_ECDSA_WITH_SHA256 || *oid == OID_SIG_ECDSA_WITH_SHA384;
+    let key = &spki.algorithm.algorithm;
+    (rsa_sig && *key == OID_KEY_TYPE_EC_PUBLIC_KEY) || (ec_sig && *key == OID_PKCS1_RSAENCRYPTION)
+}
+
 /// Checks `sig` over `signed` (the DER of a TBSCertificate or TBSCertList) made
 /// with `alg` by the holder of `issuer`'s key.
 pub fn verify(
@@ -92,8 +105,13 @@ pub fn verify(
     sig: &[u8],
     issuer: &SubjectPublicKeyInfo<'_>,
 ) -> Result<(), SignatureError> {
-    let ring_alg = algorithm(alg, issuer)
-        .ok_or_else(|| SignatureError::Unsupported(alg.algorithm.to_id_string()))?;
+    let Some(ring_alg) = algorithm(alg, issuer) else {
+        return Err(if families_differ(alg, issuer) {
+            SignatureError::Invalid
+        } else {
+            SignatureError::Unsupported(alg.algorithm.to_id_string())
+        });
+    };
     UnparsedPublicKey::new(ring_alg, &issuer.subject_public_key.data)
         .verify(signed, sig)
         .map_err(|_| SignatureError::Invalid)

@@ -176,6 +176,8 @@ struct World {
     forged_bsre_crl: FetchedCrl,
     /// The root's CRL revoking the BSRE CA (cACompromise, 2026-05-20).
     root_crl_revoking_bsre: FetchedCrl,
+    /// CA certificates with the BSRE CA's name and key identifier but other keys.
+    fake_bsre_cas: Vec<Vec<u8>>,
 }
 
 fn world() -> &'static World {
@@ -336,6 +338,16 @@ fn build_world() -> World {
         }],
     );
 
+    let bsre_key_id = bsre_params.key_identifier(bsre_key);
+    let fake_bsre_cas = (0..70)
+        .map(|_| {
+            let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+            let mut p = bsre_params.clone();
+            p.key_identifier_method = KeyIdMethod::PreSpecified(bsre_key_id.clone());
+            p.signed_by(&key, &rogue_issuer).unwrap().der().to_vec()
+        })
+        .collect();
+
     World {
         root_pem: root.pem(),
         bsre_pem: bsre.pem(),
@@ -360,6 +372,7 @@ fn build_world() -> World {
         stale_bsre_crl,
         forged_bsre_crl,
         root_crl_revoking_bsre,
+        fake_bsre_cas,
     }
 }
 
@@ -537,6 +550,10 @@ fn a_revoked_intermediate_revokes_the_people_under_it() {
         "{}",
         v.english()
     );
+    // Revoked says more than unknown: without the person's own CRL, still revoked.
+    crls.remove(BSRE_CRL);
+    let v = check_with(&w.person, &[], &policy(), &crls);
+    assert!(matches!(v, Verdict::Revoked { .. }), "{v:?}");
     // The legacy chain does not go through it.
     assert!(check_with(&w.legacy_person, &[], &policy(), &crls).is_valid());
 }
@@ -752,6 +769,19 @@ fn a_path_length_constraint_is_enforced() {
     };
     let v = check_with(&w.pathlen_person, &extra, &short, &w.crls);
     assert!(matches!(v, Verdict::PathTooLong { .. }), "{v:?}");
+}
+
+#[test]
+fn path_building_tries_alternatives_within_a_bound() {
+    let w = world();
+    // Ten look-alike CAs sent along are tried (and fail) before the real one in the store.
+    let v = check_with(&w.person, &w.fake_bsre_cas[..10], &policy(), &w.crls);
+    assert!(v.is_valid(), "{v:?}");
+    // Seventy exhaust the signature budget: refused, and quickly.
+    let started = std::time::Instant::now();
+    let v = check_with(&w.person, &w.fake_bsre_cas, &policy(), &w.crls);
+    assert!(matches!(v, Verdict::BadSignature { .. }), "{v:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[test]

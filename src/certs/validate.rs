@@ -8,8 +8,9 @@
 //! and whose subjectKeyIdentifier equals the current certificate's
 //! authorityKeyIdentifier where both are present (§4.2.1.1–2). Anchors are tried
 //! first; when one candidate fails, the next is tried; no certificate appears
-//! twice; at most `Policy::max_intermediates` intermediates. When every path
-//! fails, the verdict is the failure of the path that got furthest.
+//! twice; at most `Policy::max_intermediates` intermediates and 64 signature
+//! checks in all (certificates sent along cannot make it explode). When every
+//! path fails, the verdict is the failure of the path that got furthest.
 //!
 //! **On each candidate**: its signature over the current certificate, and the two
 //! signatureAlgorithm fields agreeing (§4.1.1.2, §6.1.3 (a)(1); algorithms in
@@ -30,8 +31,10 @@
 //! 4. the end entity's keyUsage for the purpose (§4.2.1.3): `Signing` needs
 //!    digitalSignature or nonRepudiation, and keyUsage must be present;
 //! 5. revocation of every certificate but the anchor (§6.3, `certs::crl`); a
-//!    revoked one refuses; one that cannot be checked refuses unless
-//!    `Policy::allow_unknown_revocation`.
+//!    revoked one refuses (before any unknown status is considered); one that
+//!    cannot be checked refuses unless `Policy::allow_unknown_revocation`.
+
+use std::cell::Cell;
 
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::ParsedExtension;
@@ -86,7 +89,13 @@ struct Ctx<'a> {
     purpose: Purpose,
     policy: &'a Policy,
     crls: &'a dyn CrlSource,
+    /// Signature checks left: certificates sent along with the same names must
+    /// not make path building explode.
+    budget: Cell<u32>,
 }
+
+/// The most signature checks one path building may spend.
+const SIGNATURE_BUDGET: u32 = 64;
 
 /// A failure and how far its path got (complete paths rank above incomplete ones).
 type Failure = (usize, Verdict);
@@ -144,6 +153,7 @@ pub fn validate(
         purpose,
         policy,
         crls,
+        budget: Cell::new(SIGNATURE_BUDGET),
     };
     let mut path = vec![0];
     let mut failure = None;
@@ -208,6 +218,19 @@ fn extend(ctx: &Ctx<'_>, path: &mut Vec<usize>, best: &mut Option<Failure>) -> O
         }
         tried = true;
         let depth = path.len();
+        let Some(left) = ctx.budget.get().checked_sub(1) else {
+            keep_furthest(
+                best,
+                (
+                    depth,
+                    Verdict::PathTooLong {
+                        subject: subject(current),
+                    },
+                ),
+            );
+            break;
+        };
+        ctx.budget.set(left);
         if current.tbs_certificate.signature != current.signature_algorithm {
             keep_furthest(
                 best,
@@ -394,15 +417,17 @@ fn check_path(ctx: &Ctx<'_>, path: &[usize]) -> Verdict {
                 };
             }
             Status::Unknown(why) => {
-                if !ctx.policy.allow_unknown_revocation {
-                    return Verdict::RevocationUnknown {
-                        subject: subject(certs[k]),
-                        why,
-                    };
-                }
-                unknown.get_or_insert(why);
+                unknown.get_or_insert((k, why));
             }
         }
+    }
+    if let Some((k, why)) = &unknown
+        && !ctx.policy.allow_unknown_revocation
+    {
+        return Verdict::RevocationUnknown {
+            subject: subject(certs[*k]),
+            why: why.clone(),
+        };
     }
     let anchor_label = ctx.pool[path[anchor_at]]
         .anchor
@@ -412,7 +437,7 @@ fn check_path(ctx: &Ctx<'_>, path: &[usize]) -> Verdict {
         subject: subject(ee),
         anchor_label,
         path: path.iter().map(|&i| ctx.pool[i].der.to_vec()).collect(),
-        revocation: unknown.map_or(Revocation::Checked, Revocation::Unknown),
+        revocation: unknown.map_or(Revocation::Checked, |(_, why)| Revocation::Unknown(why)),
     }
 }
 
