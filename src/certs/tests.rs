@@ -4,7 +4,8 @@
 //! certificatePolicies, two years, a CRL distribution point), the legacy
 //! self-signed `OSD LU Kelas 2` with a person under it, and an ECDSA chain
 //! (P-384 root, P-256 below). RSA keys come from the `rsa` crate (ring cannot
-//! generate them), once per test run.
+//! generate them), once per test run. RSASSA-PSS certificates, which rcgen
+//! cannot sign, were made once with OpenSSL (`tests/fixtures/certs/README.md`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
