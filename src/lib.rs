@@ -6,6 +6,7 @@ pub mod audit;
 pub mod authn;
 pub mod backup;
 pub mod cache;
+pub mod certs;
 pub mod changes;
 pub mod cli;
 pub mod clients;

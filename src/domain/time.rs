@@ -1,6 +1,7 @@
 //! Points in time as people read and type them: RFC 3339 (the ISO 8601 profile)
 //! in UTC, `2026-11-30T09:15:00Z`. Gapura stores Unix seconds; this is the only
-//! place that turns them into text and back.
+//! place that turns them into text and back (and into the calendar day in WIB,
+//! for sentences shown to people).
 
 use super::nip::days_in_month;
 
@@ -45,6 +46,13 @@ pub fn rfc3339(t: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// The calendar day in Western Indonesia Time (UTC+7) of a Unix time, as people
+/// in Bogor read it: `2026-03-02`.
+pub fn wib_date(t: i64) -> String {
+    let (y, m, d) = civil_from_days((t + 7 * 3600).div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Digits only, exactly `n` of them.
@@ -136,6 +144,15 @@ mod tests {
         assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
         assert_eq!(rfc3339(1_796_030_100), "2026-11-30T09:15:00Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn wib_dates_turn_at_17_utc() {
+        // 2026-03-01T16:59:59Z is still 1 March in Bogor; one second later it is the 2nd.
+        let t = parse_rfc3339("2026-03-01T16:59:59Z").unwrap();
+        assert_eq!(wib_date(t), "2026-03-01");
+        assert_eq!(wib_date(t + 1), "2026-03-02");
+        assert_eq!(wib_date(-7 * 3600 - 1), "1969-12-31");
     }
 
     #[test]
