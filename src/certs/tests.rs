@@ -964,3 +964,83 @@ fn rsassa_pss_with_sha256_and_sha384() {
     );
     assert!(matches!(v, Verdict::BadSignature { .. }), "{v:?}");
 }
+
+#[test]
+fn a_cached_source_verifies_once_and_decides_as_the_plain_one() {
+    use super::crl::{CachedCrls, CrlSource};
+    let w = world();
+    let cached = CachedCrls::new(w.crls.clone());
+    let validate_cached = |ee: &[u8]| {
+        validate(
+            &store(),
+            ee,
+            &[],
+            now(),
+            Purpose::Signing,
+            &policy(),
+            &cached,
+        )
+    };
+    for ee in [&w.person, &w.revoked, &w.expired, &w.legacy_person] {
+        assert_eq!(validate_cached(ee), check(ee));
+    }
+    let v = validate_cached(&w.revoked);
+    assert!(
+        v.english()
+            .starts_with("revoked on 2026-03-02, reason keyCompromise"),
+        "{}",
+        v.english()
+    );
+    // The second check of the same CRL under the same issuer is the same verification.
+    let (_, bsre) = x509_parser::parse_x509_certificate(&w.bsre_der).unwrap();
+    let first = cached.checked(BSRE_CRL, &bsre).unwrap().crl.unwrap();
+    let second = cached.checked(BSRE_CRL, &bsre).unwrap().crl.unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    assert_eq!(first.len(), 1);
+
+    // A forged CRL is unusable through the cache too, and so is a stale one.
+    let mut crls = w.crls.clone();
+    crls.insert(BSRE_CRL.to_owned(), w.forged_bsre_crl.clone());
+    let forged = CachedCrls::new(crls);
+    let v = validate(
+        &store(),
+        &w.revoked,
+        &[],
+        now(),
+        Purpose::Signing,
+        &policy(),
+        &forged,
+    );
+    assert!(
+        matches!(
+            &v,
+            Verdict::RevocationUnknown {
+                why: Unavailable::Unusable { .. },
+                ..
+            }
+        ),
+        "{v:?}"
+    );
+    let mut crls = w.crls.clone();
+    crls.insert(BSRE_CRL.to_owned(), w.stale_bsre_crl.clone());
+    let stale = CachedCrls::new(crls);
+    let v = validate(
+        &store(),
+        &w.revoked,
+        &[],
+        now(),
+        Purpose::Signing,
+        &policy(),
+        &stale,
+    );
+    assert!(
+        matches!(
+            &v,
+            Verdict::RevocationUnknown {
+                why: Unavailable::Stale { .. },
+                ..
+            }
+        ),
+        "{v:?}"
+    );
+}
