@@ -1044,3 +1044,5 @@ fn a_cached_source_verifies_once_and_decides_as_the_plain_one() {
         "{v:?}"
     );
 }
+
+mod fetch;
